@@ -1,0 +1,24 @@
+"""FastGAN for OpenMMLab mmagic.
+
+Importing this package (for example through a config's
+``custom_imports=dict(imports=['fastgan_plugin'], allow_failed_imports=False)``)
+registers every FastGAN component into mmagic's registries, lets MMEngine resolve
+``fastgan_plugin::<config>.py`` paths, and allow-lists the types that MMEngine runner
+checkpoints contain, so that they load with ``torch.load(weights_only=True)``.
+"""
+import os
+
+# mmagic imports albumentations, which otherwise asks PyPI for a newer release on import.
+os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+
+from .utils.checkpoint import allow_runner_checkpoint_types
+from .utils.config import register_config_package
+from .version import __version__
+
+allow_runner_checkpoint_types()
+register_config_package()
+
+from . import registry  # noqa: E402,F401  (the fastgan_plugin scope)
+from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registration)
+
+__all__ = ['__version__']

@@ -1,0 +1,136 @@
+"""Resize an image to a square without stretching it.
+
+The official FastGAN resizes every image to (im_size, im_size), which stretches non-square
+images. :class:`ResizeToSquare` keeps the aspect ratio and either crops or pads.
+"""
+from collections.abc import Sequence
+from typing import Tuple, Union
+
+import numpy as np
+from mmagic.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
+from PIL import Image
+
+from .loading import check_rgb_color
+
+_INTERPOLATIONS = {
+    'nearest': Image.Resampling.NEAREST,
+    'bilinear': Image.Resampling.BILINEAR,
+    'bicubic': Image.Resampling.BICUBIC,
+    'area': Image.Resampling.BOX,
+    'lanczos': Image.Resampling.LANCZOS,
+}
+_MODES = ('crop', 'pad')
+# Pillow first shrinks by an integer factor with a box filter while the remaining scale
+# stays >= this gap, then resamples: much faster on very large images, visually the same.
+_REDUCING_GAP = 3.0
+
+
+@TRANSFORMS.register_module()
+class ResizeToSquare(BaseTransform):
+    """Resize ``results[key]`` to ``size`` x ``size`` keeping its aspect ratio.
+
+    - ``mode='crop'``: scale so the short side is ``size``, keep the centre square.
+      Resampling reads only the kept square (PIL ``resize(box=...)``), so it is exact
+      and does not resample pixels that are then thrown away.
+    - ``mode='pad'``: scale so the long side is ``size``, centre the image on a
+      ``pad_value`` canvas.
+
+    Images smaller than ``size`` are upscaled; an image already ``size`` x ``size`` is
+    returned unchanged. Very large images are first shrunk by an integer factor with a box
+    filter (Pillow's ``reducing_gap``), which is fast and visually identical.
+
+    Interpolation defaults to ``'bicubic'``: Pillow's filters are antialiased when
+    shrinking (the kernel widens with the scale factor, so no aliasing from large
+    photos) and bicubic stays sharp when enlarging small images, where ``'area'`` (a box
+    filter) turns into blocky nearest-neighbour. The official code used bilinear.
+
+    Required keys: ``{key}`` (np.ndarray (H, W, 3) uint8, as :class:`LoadRGBImage` gives).
+
+    Modified keys: ``{key}`` (np.ndarray (size, size, 3) uint8, same channel order).
+
+    Args:
+        size (int): Output side length in pixels, e.g. the model's ``im_size``.
+        key (str): Results key of the image. Defaults to ``'gt'``.
+        mode (str): ``'crop'`` or ``'pad'``. Defaults to ``'crop'``: padding bars would
+            be learnt by the generator as part of the images.
+        pad_value (int | Sequence[int]): Padding colour for ``mode='pad'``, one integer
+            for all channels or three, in [0, 255], in the image's channel order.
+            Defaults to 255 (white, as :class:`LoadRGBImage` composites transparency).
+        interpolation (str): One of ``'bicubic'``, ``'area'``, ``'bilinear'``,
+            ``'lanczos'``, ``'nearest'``. Defaults to ``'bicubic'``.
+    """
+
+    def __init__(self,
+                 size: int,
+                 *,
+                 key: str = 'gt',
+                 mode: str = 'crop',
+                 pad_value: Union[int, Sequence[int]] = 255,
+                 interpolation: str = 'bicubic') -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f'size must be a positive integer, got {size!r}')
+        if not isinstance(key, str) or not key:
+            raise ValueError(f'key must be a non-empty string, got {key!r}')
+        if mode not in _MODES:
+            raise ValueError(f'mode must be one of {_MODES}, got {mode!r}')
+        if interpolation not in _INTERPOLATIONS:
+            raise ValueError(f'interpolation must be one of {tuple(_INTERPOLATIONS)}, '
+                             f'got {interpolation!r}')
+        if isinstance(pad_value, int) and not isinstance(pad_value, bool):
+            pad_value = (pad_value, ) * 3
+        self.size = size
+        self.key = key
+        self.mode = mode
+        self.pad_value: Tuple[int, int, int] = check_rgb_color(pad_value, 'pad_value')
+        self.interpolation = interpolation
+
+    def transform(self, results: dict) -> dict:
+        """Resize the image.
+
+        Args:
+            results (dict): Holds ``results[key]``.
+
+        Returns:
+            dict: ``results`` with ``results[key]`` of shape (size, size, 3).
+
+        Raises:
+            KeyError: If ``key`` is missing.
+            TypeError: If the image is not a (H, W, 3) ``uint8`` array.
+        """
+        if self.key not in results:
+            raise KeyError(f'ResizeToSquare: results have no {self.key!r} (keys: '
+                           f'{sorted(results)}); put LoadRGBImage(key={self.key!r}) before it')
+        img = results[self.key]
+        if not (isinstance(img, np.ndarray) and img.dtype == np.uint8 and img.ndim == 3
+                and img.shape[2] == 3):
+            described = (f'{img.dtype} array of shape {img.shape}'
+                         if isinstance(img, np.ndarray) else type(img).__name__)
+            raise TypeError(f'ResizeToSquare: results[{self.key!r}] must be a uint8 array of '
+                            f'shape (H, W, 3) as LoadRGBImage gives, got a {described}')
+        results[self.key] = self._resize(Image.fromarray(img))
+        return results
+
+    def _resize(self, img: Image.Image) -> np.ndarray:
+        """Crop or pad ``img`` to a ``size`` x ``size`` array."""
+        width, height = img.size
+        resample = _INTERPOLATIONS[self.interpolation]
+        if self.mode == 'crop':
+            side = min(width, height)
+            left, top = (width - side) / 2, (height - side) / 2
+            out = img.resize((self.size, self.size), resample,
+                             box=(left, top, left + side, top + side),
+                             reducing_gap=_REDUCING_GAP)
+            return np.array(out)
+        scale = self.size / max(width, height)
+        new_w = min(self.size, max(1, round(width * scale)))
+        new_h = min(self.size, max(1, round(height * scale)))
+        resized = img.resize((new_w, new_h), resample, reducing_gap=_REDUCING_GAP)
+        canvas = Image.new('RGB', (self.size, self.size), self.pad_value)
+        canvas.paste(resized, ((self.size - new_w) // 2, (self.size - new_h) // 2))
+        return np.array(canvas)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(size={self.size}, key={self.key!r}, '
+                f'mode={self.mode!r}, pad_value={self.pad_value}, '
+                f'interpolation={self.interpolation!r})')

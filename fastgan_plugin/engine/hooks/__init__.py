@@ -1,0 +1,3 @@
+from .reconstruction_grid_hook import ReconstructionGridHook
+
+__all__ = ['ReconstructionGridHook']

@@ -1,0 +1,63 @@
+"""A grid of what the self-supervised discriminator reconstructs, for a person to look at."""
+from typing import Optional
+
+import torch
+from mmagic.registry import HOOKS
+from mmengine.dist import master_only
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from torchvision.utils import make_grid
+
+from ...models.editors.fastgan.modules import crop_quadrant
+
+
+@HOOKS.register_module()
+class ReconstructionGridHook(Hook):
+    """Every ``interval`` iterations, save a grid of the discriminator's decoders.
+
+    One row per real image of the current batch, columns: real | decoded big |
+    decoded small | quadrant | decoded quadrant, all at 128x128. The grid goes to
+    every visualizer backend (``<work_dir>/<timestamp>/vis_data/vis_image`` with
+    ``VisBackend``, TensorBoard with ``TensorboardVisBackend``) as ``reconstruction``.
+
+    The discriminator runs in eval mode under ``no_grad`` so that drawing the grid
+    changes neither its BatchNorm statistics nor its spectral-norm vectors.
+
+    Args:
+        interval (int): Iterations between grids. Defaults to 1000.
+        n_samples (int): Rows (images of the batch) in the grid. Defaults to 8.
+    """
+    priority = 'LOW'
+
+    def __init__(self, interval: int = 1000, n_samples: int = 8) -> None:
+        if interval < 1 or n_samples < 1:
+            raise ValueError(f'interval and n_samples must be >= 1, got {interval}, {n_samples}')
+        self.interval = interval
+        self.n_samples = n_samples
+
+    @master_only
+    def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        if data_batch is None or not self.every_n_train_iters(runner, self.interval):
+            return
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        discriminator = model.discriminator
+        discriminator = discriminator.module if is_model_wrapper(discriminator) else discriminator
+        was_training = discriminator.training
+        discriminator.eval()
+        try:
+            with torch.no_grad():
+                real = model.data_preprocessor(data_batch, False)['inputs']['img']
+                real = real[:self.n_samples]
+                part = torch.arange(real.shape[0], device=real.device) % 4
+                _, recs = discriminator(real, part=part)
+                targets = model.reconstruction_targets(real, part)
+        finally:
+            discriminator.train(was_training)
+        columns = [targets['rec_big'], recs['rec_big'], recs['rec_small'],
+                   targets['rec_part'], recs['rec_part']]
+        rows = torch.stack(columns, dim=1).flatten(0, 1)  # image-major: one row per image
+        grid = make_grid(rows.float().clamp(-1, 1), nrow=len(columns), normalize=True,
+                         value_range=(-1, 1))
+        image = grid.mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+        runner.visualizer.add_image('reconstruction', image, step=runner.iter + 1)

@@ -1,0 +1,1 @@
+from .fastgan import *  # noqa: F401,F403

@@ -1,0 +1,196 @@
+"""FastGAN: the training model (mmagic ``BaseGAN`` subclass)."""
+from typing import Dict, Optional, Union
+
+import torch
+from mmagic.models.base_models import BaseGAN
+from mmagic.models.utils import set_requires_grad
+from mmagic.registry import MODELS
+from mmengine import MessageHub
+from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from torch import Tensor, nn
+
+from .modules import crop_quadrant, resize_images
+
+QUADRANT_MODES = ('sample', 'batch')
+RECONSTRUCTION_SIZE = 128
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    return module.module if is_model_wrapper(module) else module
+
+
+@MODELS.register_module()
+class FastGAN(BaseGAN):
+    """FastGAN (Liu et al., ICLR 2021) trained as the official code does.
+
+    One training iteration (``discriminator_steps=1``, the official schedule):
+
+    1. ``fake = G(z)`` gives the image at ``im_size`` and at 128 px; each is augmented
+       separately with DiffAugment, and so is the real batch.
+    2. Discriminator step: hinge loss on the augmented real batch plus the three
+       reconstruction losses of its decoders (targets: the augmented real batch and a
+       quadrant of it, resized to 128 px), hinge loss on the *detached* augmented fakes;
+       one optimizer step.
+    3. Generator step on the *same* augmented fakes: ``-mean(D(fake))``; one step.
+    4. EMA update of the generator.
+
+    Logged terms: ``loss_disc_real``, ``loss_disc_fake``, ``loss_rec_big``,
+    ``loss_rec_small``, ``loss_rec_part`` (their sum is ``loss``), and ``loss_gen``.
+
+    Args:
+        generator (dict | nn.Module): ``SLEGenerator`` config or module.
+        discriminator (dict | nn.Module): ``SSDiscriminator`` config or module, same
+            ``im_size`` as the generator.
+        data_preprocessor (dict, optional): mmagic ``DataPreprocessor`` config; real
+            images must arrive as RGB in [-1, 1].
+        augment (dict, optional): ``DiffAugment`` config applied to every real and fake
+            image before the discriminator. None disables augmentation.
+        gan_loss (dict): ``HingeLoss`` config. Defaults to the official random-margin hinge.
+        rec_loss (dict): ``ReconstructionLoss`` config for the three decoders.
+        quadrant (str): ``'sample'`` draws the decoded quadrant per image (default: every
+            image gives the part decoder a signal about a different region); ``'batch'``
+            draws one quadrant for the whole batch, as the official code does.
+        ema_config (dict, optional): EMA of the generator, e.g.
+            ``dict(type='FastGANEMA', momentum=0.001)``. None disables EMA.
+        discriminator_steps (int): Discriminator updates per generator update.
+        generator_steps (int): Generator updates per discriminator cycle.
+        noise_size (int, optional): Latent size; defaults to the generator's ``nz``.
+    """
+
+    def __init__(self,
+                 generator: Union[dict, nn.Module],
+                 discriminator: Union[dict, nn.Module],
+                 data_preprocessor: Optional[dict] = None,
+                 *,
+                 augment: Optional[dict] = None,
+                 gan_loss: Optional[dict] = None,
+                 rec_loss: Optional[dict] = None,
+                 quadrant: str = 'sample',
+                 ema_config: Optional[dict] = None,
+                 discriminator_steps: int = 1,
+                 generator_steps: int = 1,
+                 noise_size: Optional[int] = None) -> None:
+        if quadrant not in QUADRANT_MODES:
+            raise ValueError(f'quadrant must be one of {QUADRANT_MODES}, got {quadrant!r}')
+        super().__init__(
+            generator=generator,
+            discriminator=discriminator,
+            data_preprocessor=data_preprocessor,
+            generator_steps=generator_steps,
+            discriminator_steps=discriminator_steps,
+            noise_size=noise_size,
+            ema_config=ema_config)
+        g_size = _unwrap(self.generator).im_size
+        d_size = _unwrap(self.discriminator).im_size
+        if g_size != d_size:
+            raise ValueError(f'generator.im_size ({g_size}) and discriminator.im_size '
+                             f'({d_size}) must be equal')
+        self.augment = MODELS.build(augment) if augment is not None else nn.Identity()
+        self.gan_loss = MODELS.build(gan_loss or dict(type='HingeLoss'))
+        self.rec_loss = MODELS.build(rec_loss or dict(type='ReconstructionLoss'))
+        self.quadrant = quadrant
+        # Augmented fakes (with G's graph) from the latest discriminator step, which the
+        # generator step reuses as the official loop does.
+        self._fakes: Optional[Dict[str, Tensor]] = None
+
+    def generate_fakes(self, num_batches: int) -> Dict[str, Tensor]:
+        """Sample ``num_batches`` images and augment each resolution separately.
+
+        Returns:
+            dict: ``img`` (N, 3, R, R) and ``img_small`` (N, 3, 128, 128), augmented,
+            attached to the generator's graph.
+        """
+        noise = self.noise_fn(num_batches=num_batches)
+        out = self.generator(noise, return_small=True)
+        return dict(img=self.augment(out['fake_img']),
+                    img_small=self.augment(out['fake_img_128']))
+
+    def draw_quadrants(self, num_batches: int) -> Tensor:
+        """Quadrant index (0..3) per image for the part decoder, shape (N,)."""
+        if self.quadrant == 'batch':
+            return torch.randint(0, 4, (1, ), device=self.device).expand(num_batches)
+        return torch.randint(0, 4, (num_batches, ), device=self.device)
+
+    def reconstruction_targets(self, real: Tensor, part: Tensor) -> Dict[str, Tensor]:
+        """What the decoders must reproduce, as in the official loop.
+
+        Args:
+            real (Tensor): Augmented real batch (N, 3, R, R) in [-1, 1].
+            part (Tensor): Quadrant per image, (N,).
+
+        Returns:
+            dict: ``rec_big``, ``rec_small`` (both the whole image) and ``rec_part``
+            (the quadrant), each (N, 3, 128, 128), resized with the discriminator's
+            resize mode.
+        """
+        mode = _unwrap(self.discriminator).resize_mode
+        whole = resize_images(real, RECONSTRUCTION_SIZE, mode)
+        quadrant = resize_images(crop_quadrant(real, part), RECONSTRUCTION_SIZE, mode)
+        return dict(rec_big=whole, rec_small=whole, rec_part=quadrant)
+
+    def train_discriminator(self, inputs: dict, data_samples: list,
+                            optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """Discriminator step; also samples the fakes the generator step reuses."""
+        real = self.augment(inputs['img'])
+        num_batches = real.shape[0]
+        self._fakes = self.generate_fakes(num_batches)
+
+        part = self.draw_quadrants(num_batches)
+        pred_real, recs = self.discriminator(real, part=part)
+        targets = self.reconstruction_targets(real, part)
+        losses = dict(loss_disc_real=self.gan_loss(pred_real, 'real'))
+        for name in ('rec_big', 'rec_small', 'rec_part'):
+            losses[f'loss_{name}'] = self.rec_loss(recs[name], targets[name])
+
+        pred_fake = self.discriminator(self._fakes['img'].detach(),
+                                       self._fakes['img_small'].detach())
+        losses['loss_disc_fake'] = self.gan_loss(pred_fake, 'fake')
+
+        loss, log_vars = self.parse_losses(losses)
+        optimizer_wrapper.update_params(loss)
+        return log_vars
+
+    def train_generator(self, inputs: dict, data_samples: list,
+                        optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """Generator step on the augmented fakes of the last discriminator step."""
+        fakes = self._fakes
+        if fakes is None or not fakes['img'].requires_grad:
+            fakes = self.generate_fakes(inputs['img'].shape[0])
+        self._fakes = None
+        pred = self.discriminator(fakes['img'], fakes['img_small'])
+        loss, log_vars = self.parse_losses(dict(loss_gen=self.gan_loss(pred, 'generator')))
+        optimizer_wrapper.update_params(loss)
+        return log_vars
+
+    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
+        """One iteration: D step, then G step and EMA update every
+        ``discriminator_steps`` iterations (mmagic's schedule)."""
+        curr_iter = MessageHub.get_current_instance().get_info('iter')
+        data = self.data_preprocessor(data, True)
+        disc_wrapper = optim_wrapper['discriminator']
+        with disc_wrapper.optim_context(self.discriminator):
+            log_vars = self.train_discriminator(**data, optimizer_wrapper=disc_wrapper)
+
+        if (curr_iter + 1) % (self.discriminator_steps * disc_wrapper._accumulative_counts):
+            self._fakes = None  # free G's graph: no generator step this iteration
+            return log_vars
+
+        gen_wrapper = optim_wrapper['generator']
+        set_requires_grad(self.discriminator, False)
+        gen_logs = []
+        for _ in range(self.generator_steps):
+            with gen_wrapper.optim_context(self.generator):
+                gen_logs.append(self.train_generator(**data, optimizer_wrapper=gen_wrapper))
+        set_requires_grad(self.discriminator, True)
+        gen_log_vars = self.gather_log_vars(gen_logs)
+        gen_log_vars.pop('loss', None)
+        log_vars.update(gen_log_vars)
+
+        if self.with_ema_gen:
+            generator = _unwrap(self.generator)
+            if curr_iter + 1 >= self.ema_start * self.discriminator_steps:
+                self.generator_ema.update_parameters(generator)
+            else:
+                self.generator_ema.sync_parameters(generator)
+        return log_vars

@@ -1,0 +1,155 @@
+"""Reconstruction loss of FastGAN's self-supervised discriminator decoders."""
+import math
+import os
+import pickle
+import warnings
+from typing import Optional
+
+import lpips
+import torch
+from mmagic.registry import MODELS
+from torch import Tensor, nn
+from torchvision.models import VGG16_Weights
+
+RECONSTRUCTION_DISTANCES = ('lpips', 'l1', 'mse')
+RECONSTRUCTION_REDUCTIONS = ('sum', 'mean')
+
+
+@MODELS.register_module()
+class ReconstructionLoss(nn.Module):
+    """Distance between D's decoded images and the resized real images.
+
+    For every sample ``i`` a distance ``d_i`` is computed, then reduced over the batch:
+
+    - ``distance='lpips'`` (official): LPIPS v0.1 "net-lin" on VGG16 features, from the
+      ``lpips`` package (ImageNet VGG16 backbone from torchvision, linear heads shipped in
+      the package);
+    - ``distance='l1'``: ``mean(|pred_i - target_i|)`` over C, H, W;
+    - ``distance='mse'``: ``mean((pred_i - target_i) ** 2)`` over C, H, W.
+
+    ``reduction='sum'`` returns ``sum_i d_i`` as the official code does (so the loss grows
+    with the batch size, while FastGAN's hinge term is a mean); ``reduction='mean'`` returns
+    ``sum_i d_i / N``, independent of the batch size.
+
+    The LPIPS network is frozen and deliberately not registered as a submodule: it is kept
+    in a plain attribute (see :attr:`lpips_net`). Hence it is absent from ``parameters()``
+    (no optimizer, DDP gradient reducer or EMA ever sees it), from ``state_dict()``
+    (checkpoints do not carry 58 MB of VGG weights, and load the same whether or not the
+    weights were pretrained here), and from ``train()`` / ``eval()`` (it stays in eval mode).
+    Its parameters also have ``requires_grad=False``; gradients still flow to ``pred``.
+    Device and dtype moves (``.to()``, ``.cuda()``, ``.half()``, ...) of this loss or of
+    any module holding it are forwarded to the network.
+
+    Args:
+        distance (str): One of ``'lpips'``, ``'l1'``, ``'mse'``. Defaults to ``'lpips'``.
+        reduction (str): ``'sum'`` (official) or ``'mean'`` over the batch. Defaults to
+            ``'sum'``.
+        loss_weight (float): Non-negative factor applied to the loss. Defaults to 1.0.
+        pretrained (bool): LPIPS only. True loads torchvision's ImageNet VGG16 weights,
+            from the torch hub cache (``$TORCH_HOME/hub/checkpoints``) or by download, and
+            raises ``RuntimeError`` if that fails. False builds a randomly initialised
+            backbone (the linear heads are still the package's): no download, but the
+            distance is not LPIPS, so only meant for tests and offline smoke runs.
+            Defaults to True.
+    """
+
+    def __init__(self,
+                 distance: str = 'lpips',
+                 *,
+                 reduction: str = 'sum',
+                 loss_weight: float = 1.0,
+                 pretrained: bool = True) -> None:
+        super().__init__()
+        if distance not in RECONSTRUCTION_DISTANCES:
+            raise ValueError(
+                f'distance must be one of {RECONSTRUCTION_DISTANCES}, got {distance!r}')
+        if reduction not in RECONSTRUCTION_REDUCTIONS:
+            raise ValueError(
+                f'reduction must be one of {RECONSTRUCTION_REDUCTIONS}, got {reduction!r}')
+        if (isinstance(loss_weight, bool) or not isinstance(loss_weight, (int, float))
+                or not math.isfinite(loss_weight) or loss_weight < 0):
+            raise ValueError(
+                f'loss_weight must be a finite non-negative number, got {loss_weight!r}')
+        if not isinstance(pretrained, bool):
+            raise TypeError(f'pretrained must be a bool, got {pretrained!r}')
+        self.distance = distance
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+        self.pretrained = pretrained
+        net = _build_lpips(pretrained) if distance == 'lpips' else None
+        # object.__setattr__ bypasses nn.Module's registration of submodules (see above).
+        object.__setattr__(self, '_lpips_net', net)
+
+    @property
+    def lpips_net(self) -> Optional[nn.Module]:
+        """The frozen ``lpips.LPIPS`` network in eval mode, or None for 'l1' and 'mse'."""
+        return self._lpips_net
+
+    def forward(self, pred: Tensor, target: Tensor) -> Tensor:
+        """Compute the reconstruction loss.
+
+        Args:
+            pred (Tensor): Reconstructed images (N, 3, H, W), RGB, in [-1, 1] (for 'l1' and
+                'mse' any channel count is accepted).
+            target (Tensor): Real images of the same shape, RGB, in [-1, 1].
+
+        Returns:
+            Tensor: Scalar loss, multiplied by ``loss_weight``.
+        """
+        if pred.dim() != 4 or pred.shape != target.shape:
+            raise ValueError('pred and target must be (N, C, H, W) tensors of the same shape, '
+                             f'got {tuple(pred.shape)} and {tuple(target.shape)}')
+        if self.distance == 'lpips':
+            if pred.size(1) != 3:
+                raise ValueError(f'LPIPS needs 3-channel images, got {pred.size(1)} channels')
+            per_sample = self._lpips_net(pred, target, normalize=False).flatten()
+        elif self.distance == 'l1':
+            per_sample = (pred - target).abs().flatten(1).mean(dim=1)
+        else:
+            per_sample = (pred - target).square().flatten(1).mean(dim=1)
+        loss = per_sample.sum() if self.reduction == 'sum' else per_sample.mean()
+        return self.loss_weight * loss
+
+    def _apply(self, fn, *args, **kwargs):
+        """Forward device and dtype conversions to the unregistered LPIPS network."""
+        module = super()._apply(fn, *args, **kwargs)
+        if self._lpips_net is not None:
+            self._lpips_net._apply(fn)
+        return module
+
+    def extra_repr(self) -> str:
+        return (f'distance={self.distance!r}, reduction={self.reduction!r}, '
+                f'loss_weight={self.loss_weight}, pretrained={self.pretrained}')
+
+
+def _build_lpips(pretrained: bool) -> nn.Module:
+    """Build a frozen LPIPS-VGG v0.1 network in eval mode.
+
+    Args:
+        pretrained (bool): Whether the VGG16 backbone gets torchvision's ImageNet weights
+            (True) or a random initialisation (False).
+
+    Returns:
+        nn.Module: The ``lpips.LPIPS`` network, every parameter with requires_grad False.
+    """
+    with warnings.catch_warnings():
+        # lpips 0.1.4 still passes torchvision's deprecated ``pretrained`` argument.
+        warnings.filterwarnings('ignore', message='.*pretrained.*', category=UserWarning)
+        warnings.filterwarnings('ignore', message='Arguments other than a weight enum',
+                                category=UserWarning)
+        try:
+            net = lpips.LPIPS(net='vgg', version='0.1', pnet_rand=not pretrained,
+                              verbose=False)
+        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as err:
+            if not pretrained:
+                raise
+            url = VGG16_Weights.IMAGENET1K_V1.url
+            cache = os.path.join(torch.hub.get_dir(), 'checkpoints', os.path.basename(url))
+            raise RuntimeError(
+                'ReconstructionLoss(distance="lpips") needs the ImageNet VGG16 weights of '
+                f'torchvision, which could not be loaded ({type(err).__name__}: {err}). '
+                f'Without network access, download {url} elsewhere and place it at {cache} '
+                '(TORCH_HOME moves that cache). pretrained=False builds a random backbone '
+                'instead; that is not LPIPS and is only meant for tests.') from err
+    net.requires_grad_(False)
+    return net.eval()

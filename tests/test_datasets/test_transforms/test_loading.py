@@ -1,0 +1,189 @@
+import numpy as np
+import pytest
+from mmagic.datasets.transforms import Flip
+from mmagic.registry import TRANSFORMS
+from PIL import Image
+
+import fastgan_plugin.datasets  # noqa: F401  (registers the transforms)
+from fastgan_plugin.datasets.transforms import LoadRGBImage, pil_to_rgb
+
+WHITE = (255, 255, 255)
+
+
+def _load(path, **kwargs):
+    return LoadRGBImage(**kwargs)(dict(gt_path=str(path)))['gt']
+
+
+def _save(tmp_path, name, img, **kwargs):
+    path = tmp_path / name
+    img.save(path, **kwargs)
+    return path
+
+
+def _palette_image():
+    """4x4 palette image: index 0 (red) transparent everywhere except (0, 0), index 1 green."""
+    img = Image.new('P', (4, 4), 0)
+    img.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
+    img.putpixel((0, 0), 1)
+    return img
+
+
+def test_records_rgb_order_and_shape_like_mmagic(tmp_path):
+    path = _save(tmp_path, 'red image é.png', Image.new('RGB', (6, 4), (255, 0, 0)))
+    results = LoadRGBImage()(dict(gt_path=path))
+    img = results['gt']
+    assert img.shape == (4, 6, 3) and img.dtype == np.uint8
+    assert img.flags['C_CONTIGUOUS'] and img.flags['WRITEABLE']
+    assert (img == (255, 0, 0)).all()
+    assert results['ori_gt_shape'] == (4, 6, 3)
+    assert results['gt_channel_order'] == 'rgb'
+    assert results['gt_color_type'] == 'color'
+
+
+def test_custom_key(tmp_path):
+    path = _save(tmp_path, 'a.bmp', Image.new('RGB', (3, 2), (1, 2, 3)))
+    results = LoadRGBImage(key='img')(dict(img_path=path))
+    assert (results['img'] == (1, 2, 3)).all()
+    assert results['img_channel_order'] == 'rgb'
+
+
+@pytest.mark.parametrize('mode, color, expected', [
+    ('1', 1, WHITE),
+    ('L', 100, (100, 100, 100)),
+    ('RGB', (10, 20, 30), (10, 20, 30)),
+    ('RGBX', (10, 20, 30, 0), (10, 20, 30)),
+    ('HSV', (0, 255, 255), (255, 0, 0)),
+])
+def test_opaque_modes(mode, color, expected):
+    img = pil_to_rgb(Image.new(mode, (5, 3), color))
+    assert img.shape == (3, 5, 3) and img.dtype == np.uint8
+    assert (img == expected).all()
+
+
+@pytest.mark.parametrize('name, mode', [('grey.TIFF', 'L'), ('bilevel.tif', '1'),
+                                        ('grey.jpeg', 'L')])
+def test_grey_files(tmp_path, name, mode):
+    path = _save(tmp_path, name, Image.new(mode, (5, 3), 255))
+    assert Image.open(path).mode == mode
+    assert (_load(path) == WHITE).all()
+
+
+@pytest.mark.parametrize('ext', ['JPG', 'tif'])
+def test_cmyk(tmp_path, ext):
+    path = _save(tmp_path, f'cmyk.{ext}', Image.new('CMYK', (8, 8), (0, 255, 255, 0)),
+                 **({'quality': 100} if ext == 'JPG' else {}))
+    assert Image.open(path).mode == 'CMYK'
+    img = _load(path).astype(int)
+    np.testing.assert_allclose(img, np.broadcast_to((255, 0, 0), img.shape), atol=3)
+
+
+def test_16_bit_grey_is_scaled_not_clipped(tmp_path):
+    values = np.array([[0, 257, 32896, 65535]], dtype=np.uint16)
+    path = _save(tmp_path, 'grey16.png', Image.fromarray(values))
+    assert Image.open(path).mode == 'I;16'
+    img = _load(path)
+    np.testing.assert_array_equal(img[0, :, 0], [0, 1, 128, 255])
+    assert (img[..., 0] == img[..., 1]).all() and (img[..., 0] == img[..., 2]).all()
+
+
+def test_32_bit_int_mode_is_read_as_16_bit_range(tmp_path):
+    values = np.array([[0, 65535, 70000, -5]], dtype=np.int32)
+    path = _save(tmp_path, 'grey32.tif', Image.fromarray(values, 'I'))
+    assert Image.open(path).mode == 'I'
+    np.testing.assert_array_equal(_load(path)[0, :, 1], [0, 255, 255, 0])
+
+
+def test_rgba_is_composited_on_white_by_default(tmp_path):
+    path = _save(tmp_path, 'half.png', Image.new('RGBA', (2, 2), (255, 0, 0, 128)))
+    img = _load(path).astype(int)
+    np.testing.assert_allclose(img, np.broadcast_to((255, 127, 127), img.shape), atol=1)
+
+
+def test_transparent_pixels_take_the_background(tmp_path):
+    path = _save(tmp_path, 'clear.webp', Image.new('RGBA', (2, 2), (255, 0, 0, 0)),
+                 lossless=True)
+    assert (_load(path) == WHITE).all()
+    assert (_load(path, background=(0, 0, 255)) == (0, 0, 255)).all()
+
+
+def test_grey_with_alpha(tmp_path):
+    img = Image.new('LA', (2, 1), (50, 255))
+    img.putpixel((1, 0), (50, 0))
+    out = _load(_save(tmp_path, 'la.png', img), background=(9, 8, 7))
+    np.testing.assert_array_equal(out[0], [(50, 50, 50), (9, 8, 7)])
+
+
+def test_palette_with_transparency(tmp_path):
+    path = _save(tmp_path, 'p.png', _palette_image(), transparency=0)
+    assert Image.open(path).mode == 'P'
+    img = _load(path, background=(1, 2, 3))
+    assert tuple(img[0, 0]) == (0, 255, 0)
+    assert (img[1:] == (1, 2, 3)).all()
+
+
+def test_palette_without_transparency(tmp_path):
+    img = _load(_save(tmp_path, 'p.bmp', _palette_image()))
+    assert tuple(img[0, 0]) == (0, 255, 0)
+    assert (img[1:] == (255, 0, 0)).all()
+
+
+def test_rgb_colour_key_transparency(tmp_path):
+    path = _save(tmp_path, 'key.png', Image.new('RGB', (2, 2), (1, 2, 3)), transparency=(1, 2, 3))
+    assert (_load(path) == WHITE).all()
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    stored = np.zeros((2, 4, 3), dtype=np.uint8)
+    stored[:, :2] = (255, 0, 0)  # left half red
+    stored[:, 2:] = (0, 0, 255)  # right half blue
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the stored image must be rotated 90 degrees clockwise for display
+    path = _save(tmp_path, 'rotated.jpg', Image.fromarray(stored), exif=exif, quality=100)
+
+    img = _load(path).astype(int)
+
+    assert img.shape == (4, 2, 3)  # upright: the left half became the top
+    np.testing.assert_allclose(img[:2], np.broadcast_to((255, 0, 0), (2, 2, 3)), atol=40)
+    np.testing.assert_allclose(img[2:], np.broadcast_to((0, 0, 255), (2, 2, 3)), atol=40)
+
+
+def test_output_works_with_mmagic_flip_in_place(tmp_path):
+    stored = np.zeros((2, 4, 3), dtype=np.uint8)
+    stored[:, :2] = (255, 0, 0)
+    results = LoadRGBImage()(dict(gt_path=_save(tmp_path, 'half.png', Image.fromarray(stored))))
+    flipped = Flip(keys=['gt'], flip_ratio=1.0, direction='horizontal')(results)['gt']
+    assert (flipped[:, 2:] == (255, 0, 0)).all() and (flipped[:, :2] == 0).all()
+
+
+def test_missing_path_key():
+    with pytest.raises(KeyError, match="results have no 'gt_path'"):
+        LoadRGBImage()(dict(img_path='x.png'))
+
+
+@pytest.mark.parametrize('content', [b'', b'plain text', b'\x89PNG\r\n\x1a\n\0\0'])
+def test_unreadable_file_is_named(tmp_path, content):
+    path = tmp_path / 'bad file.png'
+    path.write_bytes(content)
+    with pytest.raises(OSError, match='cannot read') as err:
+        _load(path)
+    assert str(path) in str(err.value)
+
+
+def test_unsupported_mode_is_named(tmp_path):
+    path = _save(tmp_path, 'float.tif', Image.new('F', (2, 2), 0.5))
+    with pytest.raises(OSError, match="unsupported pixel mode 'F'") as err:
+        _load(path)
+    assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize('background', [(255, 255), (0, 0, 256), 'white', (0, 0, 1.5),
+                                        (True, 0, 0)])
+def test_invalid_background(background):
+    with pytest.raises(ValueError, match='background must be three integers'):
+        LoadRGBImage(background=background)
+
+
+def test_registered():
+    transform = TRANSFORMS.build(dict(type='LoadRGBImage', key='gt', background=[0, 0, 0]))
+    assert isinstance(transform, LoadRGBImage)
+    assert repr(transform) == "LoadRGBImage(key='gt', background=(0, 0, 0))"

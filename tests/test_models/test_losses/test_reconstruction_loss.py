@@ -1,0 +1,129 @@
+"""Tests of ReconstructionLoss.
+
+LPIPS runs through the real ``lpips`` code path, with one substitution: the ImageNet VGG16
+backbone, which would be downloaded, is randomly initialised (``pretrained=False``, i.e.
+``lpips.LPIPS(pnet_rand=True)``). The linear heads are the ones shipped in the package.
+"""
+import os
+
+import lpips
+import pytest
+import torch
+from mmagic.registry import MODELS
+from torch import nn
+
+from fastgan_plugin.models.losses import ReconstructionLoss
+
+
+def _build_lpips_loss(**kwargs):
+    torch.manual_seed(0)  # the same random backbone for every instance
+    return ReconstructionLoss(pretrained=False, **kwargs)
+
+
+@pytest.fixture(scope='module')
+def lpips_loss():
+    return _build_lpips_loss()
+
+
+def _images(seed=0, n=3, size=16):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 3, size, size, generator=gen) * 2 - 1
+
+
+def test_registered():
+    loss = MODELS.build(dict(type='ReconstructionLoss', distance='l1'))
+    assert isinstance(loss, ReconstructionLoss)
+
+
+# lpips 0.1.4 passes torchvision's deprecated ``pretrained`` argument.
+@pytest.mark.filterwarnings('ignore:.*pretrained:UserWarning',
+                            'ignore:Arguments other than a weight enum:UserWarning')
+def test_lpips_equals_lpips_package(lpips_loss):
+    pred, target = _images(0), _images(1)
+    reference = lpips.LPIPS(net='vgg', version='0.1', pnet_rand=True, verbose=False)
+    reference.load_state_dict(lpips_loss.lpips_net.state_dict())
+    expected = reference(pred, target, normalize=False).sum()
+    torch.testing.assert_close(lpips_loss(pred, target), expected)
+
+
+def test_lpips_heads_are_the_packaged_weights(lpips_loss):
+    path = os.path.join(os.path.dirname(lpips.__file__), 'weights', 'v0.1', 'vgg.pth')
+    heads = torch.load(path, map_location='cpu')
+    state = lpips_loss.lpips_net.state_dict()
+    assert heads.keys() <= state.keys()
+    for key, value in heads.items():
+        assert torch.equal(state[key], value), key
+
+
+def test_lpips_sum_and_mean_relate_by_batch_size(lpips_loss):
+    pred, target = _images(0, n=4), _images(1, n=4)
+    mean_loss = _build_lpips_loss(reduction='mean', loss_weight=3.0)
+    torch.testing.assert_close(mean_loss(pred, target), 3.0 * lpips_loss(pred, target) / 4)
+
+
+def test_lpips_is_frozen_and_hidden(lpips_loss):
+    parent = nn.Module()
+    parent.decoder = nn.Conv2d(3, 3, 1)
+    parent.rec_loss = lpips_loss
+    parent.train()
+    assert not lpips_loss.lpips_net.training
+    assert list(lpips_loss.parameters()) == []
+    assert lpips_loss.state_dict() == {}
+    assert set(parent.state_dict()) == {'decoder.weight', 'decoder.bias'}
+    assert all(not p.requires_grad for p in lpips_loss.lpips_net.parameters())
+
+    pred = parent.decoder(_images(0, n=2))
+    lpips_loss(pred, _images(1, n=2)).backward()
+    grad = parent.decoder.weight.grad
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+    assert all(p.grad is None for p in lpips_loss.lpips_net.parameters())
+
+
+def test_lpips_follows_dtype_moves(lpips_loss):
+    parent = nn.Sequential()
+    parent.add_module('rec_loss', lpips_loss)
+    try:
+        parent.double()
+        assert all(p.dtype == torch.float64 for p in lpips_loss.lpips_net.parameters())
+        assert lpips_loss(_images(0).double(), _images(1).double()).dtype == torch.float64
+    finally:
+        parent.float()
+    assert all(p.dtype == torch.float32 for p in lpips_loss.lpips_net.parameters())
+
+
+@pytest.mark.parametrize('distance', ['l1', 'mse'])
+def test_pixel_distances(distance):
+    pred, target = _images(0, n=4, size=8), _images(1, n=4, size=8)
+    diff = pred - target
+    per_sample = diff.abs() if distance == 'l1' else diff**2
+    per_sample = per_sample.mean(dim=(1, 2, 3))
+    loss_sum = ReconstructionLoss(distance, loss_weight=0.5)
+    loss_mean = ReconstructionLoss(distance, reduction='mean')
+    assert loss_sum.lpips_net is None
+    torch.testing.assert_close(loss_sum(pred, target), 0.5 * per_sample.sum())
+    torch.testing.assert_close(loss_mean(pred, target), per_sample.mean())
+
+
+def test_pretrained_weights_missing_gives_instructions(tmp_path, monkeypatch):
+    """A corrupt cached VGG16 file makes loading fail without any network access."""
+    checkpoints = tmp_path / 'hub' / 'checkpoints'
+    checkpoints.mkdir(parents=True)
+    (checkpoints / 'vgg16-397923af.pth').write_bytes(b'not a checkpoint')
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    with pytest.raises(RuntimeError, match='vgg16-397923af.pth.*pretrained=False'):
+        ReconstructionLoss()
+
+
+def test_invalid_arguments(lpips_loss):
+    with pytest.raises(ValueError, match="distance must be one of .*'lpips'"):
+        ReconstructionLoss('l2')
+    with pytest.raises(ValueError, match="reduction must be one of .*'sum'"):
+        ReconstructionLoss('l1', reduction='none')
+    with pytest.raises(ValueError, match='loss_weight'):
+        ReconstructionLoss('l1', loss_weight=float('nan'))
+    with pytest.raises(TypeError, match='pretrained'):
+        ReconstructionLoss('l1', pretrained='no')
+    with pytest.raises(ValueError, match='same shape'):
+        lpips_loss(_images(0, size=16), _images(1, size=8))
+    with pytest.raises(ValueError, match='3-channel'):
+        lpips_loss(torch.zeros(1, 1, 16, 16), torch.zeros(1, 1, 16, 16))

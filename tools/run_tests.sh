@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command (README, and CI through .ci/run): set up the environment when needed,
+# lint, then run the whole test suite. Extra arguments go to pytest.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$ROOT/tools/env/setup.sh"
+PY="${FASTGAN_VENV:-$ROOT/.venv}/bin/python"
+cd "$ROOT"
+echo "[test] ruff check"
+"$PY" -m ruff check .
+echo "[test] pytest"
+"$PY" -m pytest "$@"

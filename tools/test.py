@@ -1,0 +1,42 @@
+"""Evaluate a FastGAN checkpoint with the config's test metrics (FID, KID, ...).
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options ...]
+"""
+import argparse
+import os
+
+from mmengine.config import DictAction
+from mmengine.runner import Runner
+
+import fastgan_plugin  # noqa: F401
+from fastgan_plugin.utils.config import load_config
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Evaluate FastGAN with MMEngine')
+    parser.add_argument('config', help='config file, or fastgan_plugin::<name>.py')
+    parser.add_argument('checkpoint', help='checkpoint file or URL')
+    parser.add_argument('--work-dir', help='where the evaluation logs go')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    cfg.launcher = args.launcher
+    cfg.load_from = args.checkpoint
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    for name, value in metrics.items():
+        print(f'{name}: {value}')
+
+
+if __name__ == '__main__':
+    main()

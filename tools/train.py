@@ -1,0 +1,59 @@
+"""Train FastGAN from a config: ``python tools/train.py CONFIG [options]``.
+
+Examples:
+    python tools/train.py configs/fastgan_1024_pokemon.py
+    python tools/train.py configs/fastgan_1024_pokemon.py --resume          # latest in work dir
+    python tools/train.py configs/fastgan_1024_pokemon.py --resume work_dirs/x/iter_5000.pth
+    python tools/train.py configs/fastgan_1024_pokemon.py --amp --cfg-options train_cfg.max_iters=1000
+    torchrun --nproc_per_node=2 tools/train.py CONFIG --launcher pytorch   (or tools/dist_train.sh)
+"""
+import argparse
+import os
+
+from mmengine.config import DictAction
+from mmengine.runner import Runner
+
+import fastgan_plugin  # noqa: F401  (registers FastGAN and fastgan_plugin:: config paths)
+from fastgan_plugin.utils.config import AMP_DTYPES, enable_amp, load_config
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train FastGAN with MMEngine')
+    parser.add_argument('config', help='config file, or fastgan_plugin::<name>.py')
+    parser.add_argument('--work-dir', help='where logs, checkpoints and samples go')
+    parser.add_argument(
+        '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
+        help='resume training: from CHECKPOINT, or without a value from the latest '
+        'checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision for generator and discriminator')
+    parser.add_argument('--amp-dtype', choices=AMP_DTYPES, default='float16',
+                        help='autocast dtype with --amp (default: float16)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. train_cfg.max_iters=1000')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher for distributed training')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    cfg.launcher = args.launcher
+    if args.amp:
+        enable_amp(cfg, args.amp_dtype)
+    if args.resume == 'auto':
+        cfg.resume = True
+    elif args.resume:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    runner.logger.info(f'Done. Checkpoints, logs and samples are in {os.path.abspath(cfg.work_dir)}')
+
+
+if __name__ == '__main__':
+    main()
