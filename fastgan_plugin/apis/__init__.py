@@ -1,3 +1,3 @@
-from .inference import init_model, sample_images, seeded_noise, to_pil
+from .inference import generate_to_folder, init_model, sample_images, seeded_noise, to_pil
 
-__all__ = ['init_model', 'sample_images', 'seeded_noise', 'to_pil']
+__all__ = ['generate_to_folder', 'init_model', 'sample_images', 'seeded_noise', 'to_pil']

@@ -85,3 +85,27 @@ def to_pil(images: Tensor) -> List[Image.Image]:
     """(N, 3, H, W) RGB in [-1, 1] -> list of PIL RGB images."""
     pixels = images.float().clamp(-1, 1).add(1).mul(127.5).round().byte()
     return [Image.fromarray(p.permute(1, 2, 0).numpy(), 'RGB') for p in pixels]
+
+
+def generate_to_folder(model: nn.Module,
+                       out_dir: str,
+                       seeds: Sequence[int],
+                       batch_size: int = 8,
+                       sample_model: str = 'ema',
+                       progress: bool = False) -> List[str]:
+    """Write one PNG per seed (``seed_000042.png``) into ``out_dir``; returns the paths."""
+    import os
+
+    from tqdm import tqdm
+
+    os.makedirs(out_dir, exist_ok=True)
+    seeds = list(seeds)
+    paths = []
+    chunks = [seeds[i:i + batch_size] for i in range(0, len(seeds), batch_size)]
+    for chunk in tqdm(chunks, desc='generating', unit='batch', disable=not progress):
+        for seed, image in zip(chunk, sample_images(model, chunk, batch_size, sample_model,
+                                                    as_pil=True)):
+            path = os.path.join(out_dir, f'seed_{seed:06d}.png')
+            image.save(path)
+            paths.append(path)
+    return paths

@@ -18,10 +18,11 @@ of the metric pipeline (no network access needed). It is NOT Inception: FID, KID
 computed with it are only comparable with numbers computed with the same file, never
 with published values. Evaluate with mmagic's default Inception for reported numbers.
 
-Command line (``python -m fastgan_plugin.evaluation.feature_extractor OUT.pt``) writes
-the file for configs that name it as ``inception_path``.
+Write the file once, then name it as ``inception_path`` in a config::
+
+    from fastgan_plugin.evaluation import build_torchscript_feature_extractor
+    build_torchscript_feature_extractor('work_dirs/random_inception.pt')
 """
-import argparse
 import math
 import os
 import os.path as osp
@@ -146,7 +147,8 @@ def build_torchscript_feature_extractor(path: str,
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f'seed must be a non-negative int, got {seed!r}')
 
-    net = RandomFeatureNet(feature_dim, num_classes, resolution, width)
+    with torch.random.fork_rng(devices=[]):  # the layers' default init draws from it
+        net = RandomFeatureNet(feature_dim, num_classes, resolution, width)
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for param in net.parameters():
@@ -160,16 +162,3 @@ def build_torchscript_feature_extractor(path: str,
     torch.jit.script(net).save(path)
     return path
 
-
-def main() -> None:
-    """Command-line entry: write the network to the given path."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('path', help='output TorchScript file')
-    parser.add_argument('--feature-dim', type=int, default=64)
-    parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args()
-    print(build_torchscript_feature_extractor(args.path, args.feature_dim, args.seed))
-
-
-if __name__ == '__main__':
-    main()

@@ -1,13 +1,10 @@
 """Tests of the random TorchScript stand-in for StyleGAN's Inception."""
-import sys
-
 import pytest
 import torch
 from mmagic.evaluation import FrechetInceptionDistance
 from mmagic.evaluation.functional import load_inception
 
 from fastgan_plugin.evaluation import build_torchscript_feature_extractor
-from fastgan_plugin.evaluation.feature_extractor import main
 
 
 def _images(n=5, height=16, width=24, seed=0):
@@ -83,10 +80,3 @@ def test_loads_as_stylegan_inception_in_mmagic(net_path):
     feats = metric.forward_inception(_images().float())
     assert feats.cpu().numpy().shape == (5, 8)
 
-
-def test_command_line(tmp_path, monkeypatch, capsys):
-    path = str(tmp_path / 'cli.pt')
-    monkeypatch.setattr(sys, 'argv', ['feature_extractor', path, '--feature-dim', '6'])
-    main()
-    assert capsys.readouterr().out.strip() == path
-    assert torch.jit.load(path)(_images(), return_features=True).shape == (5, 6)

@@ -4,7 +4,8 @@
 model = dict(
     type='FastGAN',
     # Real images arrive as RGB uint8 and leave as RGB in [-1, 1].
-    data_preprocessor=dict(type='DataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3),
+    data_preprocessor=dict(
+        type='DataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3, output_channel_order='RGB'),
     generator=dict(
         type='SLEGenerator',
         im_size=1024,

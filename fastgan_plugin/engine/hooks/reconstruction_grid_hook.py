@@ -47,7 +47,8 @@ class ReconstructionGridHook(Hook):
         discriminator.eval()
         try:
             with torch.no_grad():
-                real = model.data_preprocessor(data_batch, False)['inputs']['img']
+                # training=True: RGB in [-1, 1] as the discriminator sees it
+                real = model.data_preprocessor(data_batch, True)['data_samples'].gt_img
                 real = real[:self.n_samples]
                 part = torch.arange(real.shape[0], device=real.device) % 4
                 _, recs = discriminator(real, part=part)

@@ -42,8 +42,9 @@ class FastGAN(BaseGAN):
         generator (dict | nn.Module): ``SLEGenerator`` config or module.
         discriminator (dict | nn.Module): ``SSDiscriminator`` config or module, same
             ``im_size`` as the generator.
-        data_preprocessor (dict, optional): mmagic ``DataPreprocessor`` config; real
-            images must arrive as RGB in [-1, 1].
+        data_preprocessor (dict, optional): mmagic ``DataPreprocessor`` config. Real
+            images are read from ``data_samples.gt_img`` (``PackInputs()``, as mmagic's
+            GANs do) and must arrive as RGB in [-1, 1].
         augment (dict, optional): ``DiffAugment`` config applied to every real and fake
             image before the discriminator. None disables augmentation.
         gan_loss (dict): ``HingeLoss`` config. Defaults to the official random-margin hinge.
@@ -94,6 +95,21 @@ class FastGAN(BaseGAN):
         # generator step reuses as the official loop does.
         self._fakes: Optional[Dict[str, Tensor]] = None
 
+    def forward(self, inputs, data_samples: Optional[list] = None,
+                mode: Optional[str] = None) -> list:
+        """Sample as :meth:`BaseGAN.forward`, returning BGR images in [0, 255].
+
+        The generator works in RGB (as the official weights do), but mmagic's metrics and
+        visualizers take generated images as BGR, the order mmagic's own GANs learn from
+        OpenCV-loaded data; so ``fake_img`` (also under ``ema`` / ``orig``) is converted.
+        """
+        samples = super().forward(inputs, data_samples, mode)
+        for sample in samples:
+            for holder in (sample, sample.get('ema'), sample.get('orig')):
+                if holder is not None and 'fake_img' in holder:
+                    holder.fake_img = holder.fake_img.flip(-3)
+        return samples
+
     def generate_fakes(self, num_batches: int) -> Dict[str, Tensor]:
         """Sample ``num_batches`` images and augment each resolution separately.
 
@@ -132,7 +148,7 @@ class FastGAN(BaseGAN):
     def train_discriminator(self, inputs: dict, data_samples: list,
                             optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
         """Discriminator step; also samples the fakes the generator step reuses."""
-        real = self.augment(inputs['img'])
+        real = self.augment(data_samples.gt_img)
         num_batches = real.shape[0]
         self._fakes = self.generate_fakes(num_batches)
 
@@ -156,7 +172,7 @@ class FastGAN(BaseGAN):
         """Generator step on the augmented fakes of the last discriminator step."""
         fakes = self._fakes
         if fakes is None or not fakes['img'].requires_grad:
-            fakes = self.generate_fakes(inputs['img'].shape[0])
+            fakes = self.generate_fakes(data_samples.gt_img.shape[0])
         self._fakes = None
         pred = self.discriminator(fakes['img'], fakes['img_small'])
         loss, log_vars = self.parse_losses(dict(loss_gen=self.gan_loss(pred, 'generator')))

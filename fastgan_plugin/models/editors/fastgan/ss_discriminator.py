@@ -26,8 +26,9 @@ __all__ = ['SSDiscriminator']
 
 SUPPORTED_SIZES = (128, 256, 512, 1024, 2048)
 SMALL_SIZE = 128
-# Resolution of the map the big-path stem (down_from_big) produces.
-STEM_RESOLUTION = 256
+# The body, heads and small path use the widths of resolutions 8..512 (widths[512] is the
+# stem's output width); a stem above 512 also uses the widths up to im_size.
+BODY_RESOLUTIONS = (8, 512)
 
 
 def build_big_stem(im_size: int, widths: Dict[int, int]) -> nn.Sequential:
@@ -96,8 +97,9 @@ class SSDiscriminator(BaseModule):
         super().__init__(init_cfg=init_cfg)
         if im_size not in SUPPORTED_SIZES:
             raise ValueError(f'im_size must be one of {SUPPORTED_SIZES}, got {im_size!r}')
+        lowest, highest = BODY_RESOLUTIONS
         resolutions = [r for r in DISCRIMINATOR_WIDTH_MULTIPLIERS
-                       if 8 <= r <= max(STEM_RESOLUTION * 2, im_size)]
+                       if lowest <= r <= max(highest, im_size)]
         check_base_width('ndf', ndf, DISCRIMINATOR_WIDTH_MULTIPLIERS, resolutions, im_size)
         if resize_mode not in RESIZE_MODES:
             raise ValueError(f'resize_mode must be one of {RESIZE_MODES}, got {resize_mode!r}')
@@ -180,7 +182,7 @@ class SSDiscriminator(BaseModule):
         Returns:
             Tensor | tuple: ``logits`` of shape (2 * N * 25,): the big path's 5x5 logits of
             every image flattened (N * 25 values, image-major), then the small path's.
-            Higher means more real (hinge: real pushed above +1, fake below -1). With
+            Higher means more real (the hinge loss pushes real logits up, fake ones down). With
             ``part``, ``(logits, dict(rec_big, rec_small, rec_part))``, each reconstruction
             (N, 3, 128, 128) in [-1, 1]: of the whole image from the big and the small path,
             and of the chosen quadrant.

@@ -5,8 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from fastgan_plugin.models.editors.fastgan.spectral_norm import (LegacyOrderSpectralNorm,
-                                                                 spectral_norm)
+from fastgan_plugin.models.editors.fastgan.spectral_norm import (
+    LegacyOrderSpectralNorm,
+    spectral_norm,
+)
 
 LAYERS = [
     (lambda: nn.Conv2d(4, 6, 3, padding=1, bias=False), (2, 4, 8, 8)),

@@ -1,0 +1,12 @@
+_base_ = [
+    './_base_/models/fastgan_1024.py',
+    './_base_/datasets/few_shot_imgs_1024.py',
+    './_base_/fastgan_runtime.py',
+]
+
+# FFHQ subset at 1024x1024: the paper's set has about 1000 images.
+# Put them (any of jpg, jpeg, png, webp, bmp, tif, tiff) directly in data_root.
+data_root = 'data/ffhq_1k'
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader

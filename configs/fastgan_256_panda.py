@@ -1,0 +1,12 @@
+_base_ = [
+    './_base_/models/fastgan_256.py',
+    './_base_/datasets/few_shot_imgs_256.py',
+    './_base_/fastgan_runtime.py',
+]
+
+# 100-shot panda at 256x256: the paper's set has about 100 images.
+# Put them (any of jpg, jpeg, png, webp, bmp, tif, tiff) directly in data_root.
+data_root = 'data/100-shot-panda'
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
