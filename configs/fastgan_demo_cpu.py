@@ -10,7 +10,7 @@ _base_ = [
 ]
 
 data_root = 'work_dirs/fastgan_demo_cpu/data'
-batch_size = 8
+batch_size = 4
 max_iters = 300
 
 model = dict(

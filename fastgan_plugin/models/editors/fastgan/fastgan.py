@@ -56,7 +56,6 @@ class FastGAN(BaseGAN):
             ``dict(type='FastGANEMA', momentum=0.001)``. None disables EMA.
         discriminator_steps (int): Discriminator updates per generator update.
         generator_steps (int): Generator updates per discriminator cycle.
-        noise_size (int, optional): Latent size; defaults to the generator's ``nz``.
     """
 
     def __init__(self,
@@ -70,8 +69,7 @@ class FastGAN(BaseGAN):
                  quadrant: str = 'sample',
                  ema_config: Optional[dict] = None,
                  discriminator_steps: int = 1,
-                 generator_steps: int = 1,
-                 noise_size: Optional[int] = None) -> None:
+                 generator_steps: int = 1) -> None:
         if quadrant not in QUADRANT_MODES:
             raise ValueError(f'quadrant must be one of {QUADRANT_MODES}, got {quadrant!r}')
         super().__init__(
@@ -80,7 +78,6 @@ class FastGAN(BaseGAN):
             data_preprocessor=data_preprocessor,
             generator_steps=generator_steps,
             discriminator_steps=discriminator_steps,
-            noise_size=noise_size,
             ema_config=ema_config)
         g_size = _unwrap(self.generator).im_size
         d_size = _unwrap(self.discriminator).im_size
