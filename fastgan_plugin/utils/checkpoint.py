@@ -6,6 +6,12 @@ checkpoints also hold the message hub's ``HistoryBuffer`` objects, which store n
 arrays. Allow-listing exactly those types lets ``--resume``, ``load_from`` and
 ``init_cfg=dict(type='Pretrained')`` load our checkpoints while any other object in a
 checkpoint (and so any code hidden in it) is still refused.
+
+``HistoryBuffer`` also pickles references to its statistics functions, which the pickle
+stream spells ``builtins.getattr(HistoryBuffer, 'mean')``. Allowing ``getattr`` would let
+a checkpoint reach any attribute of any allowed object, so instead checkpoints are written
+without them: ``HistoryBuffer.__setstate__`` registers the built-in statistics again on
+load, and custom ones are registered by the code that defines them.
 """
 import numpy as np
 import torch
@@ -30,8 +36,16 @@ def runner_checkpoint_types() -> list:
             *dtype_classes]
 
 
+def _history_buffer_state(buffer: HistoryBuffer) -> dict:
+    """``HistoryBuffer.__getstate__`` without the function references."""
+    state = dict(buffer.__dict__)
+    state.pop('statistics_methods', None)
+    return state
+
+
 def allow_runner_checkpoint_types() -> None:
-    """Allow-list :func:`runner_checkpoint_types` for ``torch.load(weights_only=True)``.
+    """Allow-list :func:`runner_checkpoint_types` for ``torch.load(weights_only=True)``
+    and make new checkpoints hold only those types (see the module docstring).
 
     A no-op on torch versions without ``torch.serialization.add_safe_globals`` (< 2.4),
     where MMEngine loads checkpoints as it always did.
@@ -39,3 +53,4 @@ def allow_runner_checkpoint_types() -> None:
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is not None:
         add_safe_globals(runner_checkpoint_types())
+    HistoryBuffer.__getstate__ = _history_buffer_state
