@@ -18,7 +18,12 @@ from .version import __version__
 allow_runner_checkpoint_types()
 register_config_package()
 
-from . import registry  # noqa: E402,F401  (the fastgan_plugin scope)
-from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registration)
+from . import (  # noqa: E402,F401  (registration)
+    datasets,
+    engine,
+    evaluation,
+    models,
+    registry,  # noqa: E402,F401  (the fastgan_plugin scope)
+)
 
 __all__ = ['__version__']

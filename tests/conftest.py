@@ -14,8 +14,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope='session')
 def official_fixture_dir() -> Path:
-    path = Path(os.environ.get('FASTGAN_FIXTURES', REPO_ROOT.parent / 'shared' / 'fixtures' / 'official'))
+    default = REPO_ROOT.parent / 'shared' / 'fixtures' / 'official'
+    path = Path(os.environ.get('FASTGAN_FIXTURES', default))
     if not (path / 'fastgan_official_256_ngf8.pth').is_file():
-        pytest.fail(f'official FastGAN fixtures not found in {path}: set FASTGAN_FIXTURES to the folder '
-                    'holding fastgan_official_*_ngf8.pth')
+        pytest.fail(f'official FastGAN fixtures not found in {path}: set FASTGAN_FIXTURES to '
+                    'the folder holding fastgan_official_*_ngf8.pth')
     return path

@@ -4,7 +4,7 @@ Examples:
     python tools/train.py configs/fastgan_1024_pokemon.py
     python tools/train.py configs/fastgan_1024_pokemon.py --resume          # latest in work dir
     python tools/train.py configs/fastgan_1024_pokemon.py --resume work_dirs/x/iter_5000.pth
-    python tools/train.py configs/fastgan_1024_pokemon.py --amp --cfg-options train_cfg.max_iters=1000
+    python tools/train.py configs/fastgan_1024_pokemon.py --amp --cfg-options train_cfg.max_iters=9
     torchrun --nproc_per_node=2 tools/train.py CONFIG --launcher pytorch   (or tools/dist_train.sh)
 """
 import argparse
@@ -52,7 +52,7 @@ def main():
         cfg.load_from = args.resume
     runner = Runner.from_cfg(cfg)
     runner.train()
-    runner.logger.info(f'Done. Checkpoints, logs and samples are in {os.path.abspath(cfg.work_dir)}')
+    runner.logger.info(f'Checkpoints, logs and samples are in {os.path.abspath(cfg.work_dir)}')
 
 
 if __name__ == '__main__':

@@ -8,8 +8,6 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from torchvision.utils import make_grid
 
-from ...models.editors.fastgan.modules import crop_quadrant
-
 
 @HOOKS.register_module()
 class ReconstructionGridHook(Hook):
