@@ -12,7 +12,7 @@ from setuptools import find_packages, setup
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 MIM_DIR = os.path.join(ROOT, 'fastgan_plugin', '.mim')
-MIM_FILES = ('configs', 'tools', 'metafile.yml')
+MIM_FILES = ('configs', 'tools', 'model-index.yml')
 
 
 def version():

@@ -4,18 +4,20 @@ Importing this package (for example through a config's
 ``custom_imports=dict(imports=['fastgan_plugin'], allow_failed_imports=False)``)
 registers every FastGAN component into mmagic's registries, lets MMEngine resolve
 ``fastgan_plugin::<config>.py`` paths, and allow-lists the types that MMEngine runner
-checkpoints contain, so that they load with ``torch.load(weights_only=True)``.
+checkpoints contain, so that they load with ``torch.load(weights_only=True)``, also when
+MMEngine downloads them from an http(s) URL.
 """
 import os
 
 # mmagic imports albumentations, which otherwise asks PyPI for a newer release on import.
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
-from .utils.checkpoint import allow_runner_checkpoint_types
+from .utils.checkpoint import allow_runner_checkpoint_types, use_weights_only_url_loader
 from .utils.config import register_config_package
 from .version import __version__
 
 allow_runner_checkpoint_types()
+use_weights_only_url_loader()
 register_config_package()
 
 from . import (  # noqa: E402,F401  (registration)

@@ -11,9 +11,11 @@ from mmengine.registry import Registry
 
 
 def _child(parent: Registry) -> Registry:
-    # locations: MMEngine imports these before building from this scope.
+    # locations: what MMEngine imports before building from this scope; the parent's own
+    # (mmagic's modules) too, since a lookup that falls through to the parent does not
+    # trigger the parent's lazy import.
     return Registry(parent.name, parent=parent, scope='fastgan_plugin',
-                    locations=['fastgan_plugin'])
+                    locations=['fastgan_plugin', *parent._locations])
 
 
 RUNNERS = _child(mmagic_registry.RUNNERS)

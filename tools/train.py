@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401  (registers FastGAN and fastgan_plugin:: config paths)
 from fastgan_plugin.utils.config import AMP_DTYPES, enable_amp, load_config
+from fastgan_plugin.utils.dist import setup_cpu_distributed
 
 
 def parse_args():
@@ -43,6 +44,7 @@ def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options, args.work_dir)
     cfg.launcher = args.launcher
+    setup_cpu_distributed(cfg)  # --launcher pytorch without a GPU: gloo, CPU DDP
     if args.amp:
         enable_amp(cfg, args.amp_dtype)
     if args.resume == 'auto':

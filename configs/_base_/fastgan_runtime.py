@@ -61,7 +61,7 @@ default_hooks = dict(
     # Official: a checkpoint every 5000 iterations. The best one by FID is kept too;
     # rule='less' must be explicit under mmagic's runtime.
     checkpoint=dict(
-        type='CheckpointHook',
+        type='AtomicCheckpointHook',
         interval=5000,
         by_epoch=False,
         max_keep_ckpts=5,

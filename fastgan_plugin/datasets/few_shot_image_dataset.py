@@ -173,7 +173,10 @@ class FewShotImageDataset(BaseDataset):
                  max_refetch: int = 1000) -> None:
         if not isinstance(data_root, (str, os.PathLike)) or not os.fspath(data_root):
             raise TypeError('FewShotImageDataset: data_root must be the path of the folder '
-                            f'holding the training images, got {data_root!r}')
+                            f'holding the training images, got {data_root!r}; set it in the '
+                            'config (train_dataloader.dataset.data_root, and the same key of '
+                            'val_dataloader for evaluation) or on the command line: '
+                            '--cfg-options train_dataloader.dataset.data_root=/path/to/images')
         if not isinstance(recursive, bool):
             raise TypeError(f'FewShotImageDataset: recursive must be True or False, got '
                             f'{recursive!r}')

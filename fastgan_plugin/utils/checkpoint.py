@@ -12,10 +12,16 @@ stream spells ``builtins.getattr(HistoryBuffer, 'mean')``. Allowing ``getattr`` 
 a checkpoint reach any attribute of any allowed object, so instead checkpoints are written
 without them: ``HistoryBuffer.__setstate__`` registers the built-in statistics again on
 load, and custom ones are registered by the code that defines them.
+
+MMEngine's loader for ``http://`` and ``https://`` checkpoints goes through
+``torch.hub.load_state_dict_from_url``, whose ``weights_only`` defaults to False, so a
+downloaded checkpoint could run code; :func:`use_weights_only_url_loader` replaces it.
 """
 import numpy as np
 import torch
+from mmengine.dist import get_dist_info
 from mmengine.logging import HistoryBuffer
+from mmengine.runner import checkpoint as mmengine_checkpoint
 
 # ``_reconstruct`` and ``scalar`` live in numpy.core (numpy 1) or numpy._core (numpy 2).
 if np.lib.NumpyVersion(np.__version__) >= '2.0.0':
@@ -54,3 +60,41 @@ def allow_runner_checkpoint_types() -> None:
     if add_safe_globals is not None:
         add_safe_globals(runner_checkpoint_types())
     HistoryBuffer.__getstate__ = _history_buffer_state
+
+
+def load_from_http_weights_only(filename: str, map_location=None) -> dict:
+    """MMEngine's ``load_from_http`` with ``weights_only=True``.
+
+    Downloads into the torch hub cache (``$TORCH_HOME/hub/checkpoints``), on rank 0 first
+    when distributed, as MMEngine's loader does.
+
+    Args:
+        filename (str): ``http://`` or ``https://`` URL of the checkpoint.
+        map_location (str | callable, optional): As for ``torch.load``.
+
+    Returns:
+        dict: The checkpoint.
+    """
+    def load() -> dict:
+        return torch.hub.load_state_dict_from_url(
+            filename, map_location=map_location, progress=False, weights_only=True)
+
+    rank, world_size = get_dist_info()
+    checkpoint = load() if rank == 0 else None
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            checkpoint = load()
+    return checkpoint
+
+
+def use_weights_only_url_loader() -> None:
+    """Make MMEngine load http(s) checkpoints with :func:`load_from_http_weights_only`.
+
+    Covers ``load_checkpoint``, ``load_from``, ``init_cfg=dict(type='Pretrained')`` with a
+    URL, and the ``open-mmlab://`` / ``torchvision://`` schemes, which download through
+    MMEngine's ``load_from_http``.
+    """
+    mmengine_checkpoint.CheckpointLoader.register_scheme(
+        prefixes=('http://', 'https://'), loader=load_from_http_weights_only, force=True)
+    mmengine_checkpoint.load_from_http = load_from_http_weights_only

@@ -1,4 +1,5 @@
 """Config helpers shared by the command-line tools and the Python API."""
+import os
 from typing import Optional
 
 from mmengine.config import Config
@@ -15,7 +16,8 @@ def register_config_package() -> None:
     and only with a sub-folder (``pkg::folder/file.py``). This adds ``fastgan_plugin``
     to that list and accepts its top-level configs; every other path is resolved by
     MMEngine unchanged. Configs then come from ``fastgan_plugin/.mim/configs``, which
-    ``setup.py`` fills.
+    ``setup.py`` fills, in the folder Python imports ``fastgan_plugin`` from (MMEngine alone
+    would look in site-packages, which has no package folder under an editable install).
     """
     mmengine_config_utils.MODULE2PACKAGE.setdefault(PACKAGE, PACKAGE)
     resolve = mmengine_config._get_package_and_cfg_path
@@ -30,6 +32,18 @@ def register_config_package() -> None:
 
     get_package_and_cfg_path.accepts_fastgan_plugin = True
     mmengine_config._get_package_and_cfg_path = get_package_and_cfg_path
+
+    # MMEngine looks for the package beside its distribution metadata (site-packages), where
+    # an editable install (pip install -e, PEP 660) has no package folder: answer with the
+    # folder Python imports fastgan_plugin from.
+    installed_path = mmengine_config.get_installed_path
+
+    def get_installed_path(package: str) -> str:
+        if package == PACKAGE:
+            return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        return installed_path(package)
+
+    mmengine_config.get_installed_path = get_installed_path
 
 
 def load_config(path: str,
@@ -52,6 +66,8 @@ def load_config(path: str,
 
 
 AMP_DTYPES = ('float16', 'bfloat16')
+# Optimizer wrapper types that enable_amp may replace.
+AMP_WRAPPABLE = ('OptimWrapper', 'AmpOptimWrapper', 'MixedPrecisionOptimWrapper')
 
 
 def enable_amp(cfg: Config, dtype: str = 'float16') -> None:
@@ -59,14 +75,16 @@ def enable_amp(cfg: Config, dtype: str = 'float16') -> None:
 
     FastGAN configs hold one wrapper per network (``optim_wrapper.generator``,
     ``optim_wrapper.discriminator``) without a ``type``; mmagic's own ``--amp`` skips
-    those and so trains in fp32. Here each becomes an ``AmpOptimWrapper`` with dynamic
-    loss scaling (needed for float16; harmless for bfloat16).
+    those and so trains in fp32. Here each becomes a ``MixedPrecisionOptimWrapper``, which
+    autocasts on CUDA and on the CPU (bfloat16 only there), with dynamic loss scaling for
+    float16 and none for bfloat16.
     """
     if dtype not in AMP_DTYPES:
         raise ValueError(f'AMP dtype must be one of {AMP_DTYPES}, got {dtype!r}')
     wrappers = cfg.optim_wrapper
     per_network = {k: v for k, v in wrappers.items() if isinstance(v, dict) and 'optimizer' in v}
     for wrapper in per_network.values() or [wrappers]:
-        if wrapper.get('type', 'OptimWrapper') not in ('OptimWrapper', 'AmpOptimWrapper'):
-            raise ValueError(f'--amp needs OptimWrapper or AmpOptimWrapper, got {wrapper.type}')
-        wrapper.update(type='AmpOptimWrapper', loss_scale='dynamic', dtype=dtype)
+        if wrapper.get('type', 'OptimWrapper') not in AMP_WRAPPABLE:
+            raise ValueError(f'--amp needs one of {AMP_WRAPPABLE}, got {wrapper.type}')
+        wrapper.update(type='MixedPrecisionOptimWrapper', dtype=dtype,
+                       loss_scale='dynamic' if dtype == 'float16' else None)

@@ -1,3 +1,4 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .reconstruction_grid_hook import ReconstructionGridHook
 
-__all__ = ['ReconstructionGridHook']
+__all__ = ['AtomicCheckpointHook', 'ReconstructionGridHook']

@@ -102,7 +102,8 @@ class ReconstructionLoss(nn.Module):
         if self.distance == 'lpips':
             if pred.size(1) != 3:
                 raise ValueError(f'LPIPS needs 3-channel images, got {pred.size(1)} channels')
-            per_sample = self._lpips_net(pred, target, normalize=False).flatten()
+            # float(): under autocast LPIPS returns float16 / bfloat16 distances.
+            per_sample = self._lpips_net(pred, target, normalize=False).flatten().float()
         elif self.distance == 'l1':
             per_sample = (pred - target).abs().flatten(1).mean(dim=1)
         else:

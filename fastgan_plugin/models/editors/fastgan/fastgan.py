@@ -1,4 +1,6 @@
 """FastGAN: the training model (mmagic ``BaseGAN`` subclass)."""
+import math
+from logging import WARNING
 from typing import Dict, Optional, Union
 
 import torch
@@ -6,13 +8,17 @@ from mmagic.models.base_models import BaseGAN
 from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
 from mmengine import MessageHub
+from mmengine.dist import all_reduce
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from .modules import crop_quadrant, resize_images
 
 QUADRANT_MODES = ('sample', 'batch')
+NONFINITE_MODES = ('stop', 'skip')
 RECONSTRUCTION_SIZE = 128
 
 
@@ -56,6 +62,16 @@ class FastGAN(BaseGAN):
             ``dict(type='FastGANEMA', momentum=0.001)``. None disables EMA.
         discriminator_steps (int): Discriminator updates per generator update.
         generator_steps (int): Generator updates per discriminator cycle.
+        nonfinite (str): What a NaN or Inf loss term does, checked before each update
+            (all processes agree): ``'stop'`` (default) raises ``FloatingPointError``
+            naming the term and the iteration, before that update is applied;
+            ``'skip'`` leaves that step's update out, logs a warning and drops the
+            non-finite terms from the logs.
+        channels_last (bool): Keep every 4-D weight (generator, discriminator, their EMA,
+            the LPIPS network) and the images the discriminator sees in the channels-last
+            memory format, which the convolution kernels of tensor-core GPUs (and oneDNN on
+            CPUs) prefer. Same results as the default layout up to float rounding.
+            Defaults to False.
     """
 
     def __init__(self,
@@ -69,9 +85,15 @@ class FastGAN(BaseGAN):
                  quadrant: str = 'sample',
                  ema_config: Optional[dict] = None,
                  discriminator_steps: int = 1,
-                 generator_steps: int = 1) -> None:
+                 generator_steps: int = 1,
+                 nonfinite: str = 'stop',
+                 channels_last: bool = False) -> None:
         if quadrant not in QUADRANT_MODES:
             raise ValueError(f'quadrant must be one of {QUADRANT_MODES}, got {quadrant!r}')
+        if nonfinite not in NONFINITE_MODES:
+            raise ValueError(f'nonfinite must be one of {NONFINITE_MODES}, got {nonfinite!r}')
+        if not isinstance(channels_last, bool):
+            raise TypeError(f'channels_last must be a bool, got {channels_last!r}')
         super().__init__(
             generator=generator,
             discriminator=discriminator,
@@ -88,9 +110,23 @@ class FastGAN(BaseGAN):
         self.gan_loss = MODELS.build(gan_loss or dict(type='HingeLoss'))
         self.rec_loss = MODELS.build(rec_loss or dict(type='ReconstructionLoss'))
         self.quadrant = quadrant
+        self.nonfinite = nonfinite
+        # Whether G or D has BatchNorm that is not synchronised, found at the first step
+        # (the runner converts to SyncBatchNorm after construction).
+        self._plain_batch_norm: Optional[bool] = None
         # Augmented fakes (with G's graph) from the latest discriminator step, which the
         # generator step reuses as the official loop does.
         self._fakes: Optional[Dict[str, Tensor]] = None
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        if channels_last:
+            self.to(memory_format=self.memory_format)
+
+    def init_weights(self) -> None:
+        """Initialise the networks (``init_cfg``, e.g. a pretrained generator), then start
+        the EMA generator from the generator's weights."""
+        super().init_weights()
+        if self.with_ema_gen:
+            self.generator_ema.sync_parameters(_unwrap(self.generator))
 
     def forward(self, inputs, data_samples: Optional[list] = None,
                 mode: Optional[str] = None) -> list:
@@ -116,8 +152,12 @@ class FastGAN(BaseGAN):
         """
         noise = self.noise_fn(num_batches=num_batches)
         out = self.generator(noise, return_small=True)
-        return dict(img=self.augment(out['fake_img']),
-                    img_small=self.augment(out['fake_img_128']))
+        return dict(img=self.augment_for_discriminator(out['fake_img']),
+                    img_small=self.augment_for_discriminator(out['fake_img_128']))
+
+    def augment_for_discriminator(self, img: Tensor) -> Tensor:
+        """DiffAugment ``img`` (N, 3, H, W) and lay it out in :attr:`memory_format`."""
+        return self.augment(img).contiguous(memory_format=self.memory_format)
 
     def draw_quadrants(self, num_batches: int) -> Tensor:
         """Quadrant index (0..3) per image for the part decoder, shape (N,)."""
@@ -145,7 +185,7 @@ class FastGAN(BaseGAN):
     def train_discriminator(self, inputs: dict, data_samples: list,
                             optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
         """Discriminator step; also samples the fakes the generator step reuses."""
-        real = self.augment(data_samples.gt_img)
+        real = self.augment_for_discriminator(data_samples.gt_img)
         num_batches = real.shape[0]
         self._fakes = self.generate_fakes(num_batches)
 
@@ -161,7 +201,8 @@ class FastGAN(BaseGAN):
         losses['loss_disc_fake'] = self.gan_loss(pred_fake, 'fake')
 
         loss, log_vars = self.parse_losses(losses)
-        optimizer_wrapper.update_params(loss)
+        if self.check_finite(log_vars, 'discriminator'):
+            optimizer_wrapper.update_params(loss)
         return log_vars
 
     def train_generator(self, inputs: dict, data_samples: list,
@@ -173,14 +214,85 @@ class FastGAN(BaseGAN):
         self._fakes = None
         pred = self.discriminator(fakes['img'], fakes['img_small'])
         loss, log_vars = self.parse_losses(dict(loss_gen=self.gan_loss(pred, 'generator')))
-        optimizer_wrapper.update_params(loss)
+        if self.check_finite(log_vars, 'generator'):
+            optimizer_wrapper.update_params(loss)
         return log_vars
+
+    def check_finite(self, log_vars: Dict[str, Tensor], step: str) -> bool:
+        """Whether every loss term is finite on every process; if not, stop or skip.
+
+        Args:
+            log_vars (dict[str, Tensor]): The terms from :meth:`parse_losses`.
+            step (str): ``'discriminator'`` or ``'generator'``, for the message.
+
+        Returns:
+            bool: True to apply the update. False (``nonfinite='skip'``) after removing
+            the non-finite terms from ``log_vars`` and logging a warning.
+
+        Raises:
+            FloatingPointError: With ``nonfinite='stop'``, naming the terms and iteration.
+        """
+        names = list(log_vars)
+        flags = torch.stack([(~torch.isfinite(log_vars[name].detach())).any().float()
+                             for name in names])
+        all_reduce(flags, op='max')  # every process stops or skips together
+        bad = [name for name, flag in zip(names, flags.tolist()) if flag]
+        if not bad:
+            return True
+        terms = [name for name in bad if name != 'loss'] or bad
+        values = ', '.join(
+            f'{name}={log_vars[name].item():g}' if not math.isfinite(log_vars[name].item())
+            else f'{name} (non-finite on another process)' for name in terms)
+        iteration = MessageHub.get_current_instance().get_info('iter', 0) + 1
+        if self.nonfinite == 'stop':
+            raise FloatingPointError(
+                f'FastGAN: non-finite loss at iteration {iteration} ({step} step): '
+                f'{values}. Training stopped before this update was applied; no '
+                'checkpoint was written after it. Resume from the last checkpoint '
+                '(--resume) with lower learning rates or after checking the data, or set '
+                "model.nonfinite='skip' to skip such updates.")
+        print_log(f'FastGAN: skipped the {step} update of iteration {iteration}: {values} '
+                  "(nonfinite='skip')", logger='current', level=WARNING)
+        for name in bad:
+            log_vars.pop(name)
+        return False
+
+    def check_real_batch(self, real: Tensor) -> None:
+        """Refuse a real batch the model cannot train on, before any update.
+
+        Args:
+            real (Tensor): The preprocessed real batch (N, 3, H, W).
+
+        Raises:
+            ValueError: Images that are not ``im_size`` x ``im_size``; or a batch of 1
+                with (non-synchronised) BatchNorm, which would normalise each image by
+                its own statistics (training degenerates).
+        """
+        im_size = _unwrap(self.generator).im_size
+        if tuple(real.shape[-2:]) != (im_size, im_size):
+            raise ValueError(
+                f'FastGAN: real images arrive as {real.shape[-2]}x{real.shape[-1]} but '
+                f'im_size is {im_size}; set the ResizeToSquare size of '
+                f'train_pipeline to {im_size}, or generator.im_size and '
+                'discriminator.im_size to the image size')
+        if self._plain_batch_norm is None:
+            self._plain_batch_norm = any(
+                isinstance(m, _BatchNorm) and not isinstance(m, nn.SyncBatchNorm)
+                for net in (self.generator, self.discriminator) for m in net.modules())
+        if self._plain_batch_norm and real.shape[0] < 2:
+            raise ValueError(
+                f'FastGAN: a batch of {real.shape[0]} image per process: the BatchNorm layers '
+                'of the generator and discriminator would normalise each image by its own '
+                'statistics and training degenerates. Set train_dataloader.batch_size to 2 '
+                "or more (official: 8), or with several GPUs also set sync_bn='torch'; with "
+                'a sampler that ends epochs with a partial batch, set drop_last=True.')
 
     def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
         """One iteration: D step, then G step and EMA update every
         ``discriminator_steps`` iterations (mmagic's schedule)."""
         curr_iter = MessageHub.get_current_instance().get_info('iter')
         data = self.data_preprocessor(data, True)
+        self.check_real_batch(data['data_samples'].gt_img)
         disc_wrapper = optim_wrapper['discriminator']
         with disc_wrapper.optim_context(self.discriminator):
             log_vars = self.train_discriminator(**data, optimizer_wrapper=disc_wrapper)

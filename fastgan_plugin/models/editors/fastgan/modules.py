@@ -117,7 +117,8 @@ class NoiseInjection(nn.Module):
         """(N, C, H, W) -> (N, C, H, W)."""
         batch, _, height, width = feat.shape
         noise = torch.randn(batch, 1, height, width, device=feat.device, dtype=feat.dtype)
-        return feat + self.weight * noise
+        # The weight in the feature's dtype keeps a mixed-precision feature in low precision.
+        return feat + self.weight.to(feat.dtype) * noise
 
 
 class InitLayer(nn.Module):

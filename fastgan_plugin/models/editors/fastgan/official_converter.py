@@ -15,17 +15,27 @@ of the wrong shape. Optimizer states are not converted (they index the official 
 
 RGB: the official code trains on RGB images, so converted generators produce RGB and
 converted discriminators expect RGB.
+
+:func:`convert_official_checkpoint` goes one step further, to what
+``tools/convert_official_checkpoint.py`` writes: an mmagic checkpoint of the whole
+:class:`~fastgan_plugin.models.editors.fastgan.FastGAN` model (``generator.*``,
+``discriminator.*``, ``generator_ema.*``), loadable by MMEngine's ``load_checkpoint``,
+``load_from`` and ``init_cfg``, and the text of the matching config.
 """
+import os
 import pickle
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
 
 from .sle_generator import SLEGenerator
 from .ss_discriminator import SSDiscriminator
 
-__all__ = ['SPECTRAL_NORM_KEYS', 'convert_official_state_dict', 'load_official_checkpoint']
+__all__ = [
+    'SPECTRAL_NORM_KEYS', 'convert_official_state_dict', 'load_official_checkpoint',
+    'to_mmagic_checkpoint', 'official_model_config', 'convert_official_checkpoint'
+]
 
 # Legacy spectral-norm key suffix (official) -> parametrization key suffix (ours).
 SPECTRAL_NORM_KEYS = OrderedDict([
@@ -234,10 +244,149 @@ def load_official_checkpoint(path: str, **overrides) -> dict:
 
     Returns:
         dict: See :func:`convert_official_state_dict`.
+
+    Raises:
+        ValueError: If the file is not a torch checkpoint, holds objects that
+            ``weights_only=True`` refuses, or is refused by
+            :func:`convert_official_state_dict`.
     """
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as error:
-        raise ValueError(f'{path} does not load with weights_only=True; official FastGAN '
-                         f'checkpoints hold only tensors, dicts and lists') from error
+        raise ValueError(f'{path} is refused by torch.load(weights_only=True), nothing in it '
+                         f'was run; official FastGAN checkpoints hold only tensors, dicts and '
+                         f'lists. ({error})') from error
+    except (RuntimeError, EOFError) as error:  # not a torch.save file, or a truncated one
+        raise ValueError(f'{path} is not a readable torch checkpoint: {error}') from error
     return convert_official_state_dict(ckpt, **overrides)
+
+
+# Keys of the EMA generator in the FastGAN state dict: the wrapper (mmengine's
+# BaseAveragedModel) holds a ``steps`` buffer (EMA updates so far) and the generator as ``module``.
+EMA_PREFIX = 'generator_ema.'
+EMA_MODULE_PREFIX = EMA_PREFIX + 'module.'
+
+
+def to_mmagic_checkpoint(converted: Mapping, source: Optional[str] = None) -> dict:
+    """Turn the output of :func:`convert_official_state_dict` into an mmagic checkpoint.
+
+    The result has the layout of the state dict of the ``FastGAN`` model (mmagic's
+    ``BaseGAN`` with an EMA generator): ``generator.*``, ``discriminator.*``,
+    ``generator_ema.steps`` and ``generator_ema.module.*``, so MMEngine's
+    ``load_checkpoint(model, path, strict=True)``, a config's ``load_from`` and
+    ``init_cfg=dict(type='Pretrained', prefix='generator.')`` all read it.
+
+    Which weights go where:
+
+    - ``all_N.pth`` (with ``g_ema``): ``generator`` = ``g`` (the raw, last trained weights),
+      ``generator_ema`` = ``g`` with its parameters replaced by ``g_ema`` (BatchNorm
+      statistics and spectral-norm vectors from ``g``, as the official code samples).
+    - ``N.pth`` (no ``g_ema``): its ``g`` already holds the EMA weights, and the raw
+      weights are not in the file; both ``generator`` and ``generator_ema`` get ``g``, so
+      sampling with either (``sample_model='ema'`` or ``'orig'``) gives the official
+      samples and fine-tuning starts from the EMA weights.
+
+    ``generator_ema.steps`` (the number of EMA updates, not recorded by the official code)
+    is 0. ``FastGANEMA`` averages from its first update on, so 0 does not reset the
+    average when training continues.
+
+    Args:
+        converted (Mapping): What :func:`convert_official_state_dict` returned.
+        source (str, optional): Where the official file came from, recorded in the meta.
+
+    Returns:
+        dict: ``state_dict`` (the tensors of ``converted``, not copied) and ``meta`` with
+        ``official_fastgan`` = dict(source, im_size, ngf, ndf, nz, generator_ema) where
+        ``generator_ema`` names where the EMA weights came from (``'g_ema'`` or ``'g'``).
+    """
+    has_ema = 'generator_ema' in converted
+    ema_state = converted['generator_ema'] if has_ema else converted['generator']
+    state_dict = OrderedDict()
+    for name, prefix in (('generator', 'generator.'), ('discriminator', 'discriminator.')):
+        state_dict.update((prefix + key, value) for key, value in converted[name].items())
+    state_dict[EMA_PREFIX + 'steps'] = torch.tensor(0, dtype=torch.long)
+    state_dict.update((EMA_MODULE_PREFIX + key, value) for key, value in ema_state.items())
+    meta = dict(
+        official_fastgan=dict(
+            source=source, **converted['meta'], generator_ema='g_ema' if has_ema else 'g'))
+    return dict(state_dict=state_dict, meta=meta)
+
+
+OFFICIAL_CONFIG_TEMPLATE = """\
+# FastGAN converted from an official FastGAN-pytorch checkpoint by
+# tools/convert_official_checkpoint.py (see docs/model_zoo.md).
+{header}# The generator works in RGB, as the official weights were trained.
+_base_ = 'fastgan_plugin::_base_/models/fastgan_{im_size}.py'
+
+model = dict(
+    generator=dict(
+        im_size={im_size},
+        ngf={ngf},
+        nz={nz},
+        {out_act}),
+    discriminator=dict(im_size={im_size}, ndf={ndf}))
+"""
+# The output activation line of the config: the official generator applies tanh only at 1024.
+TANH_OUT_ACT = "# The official generator applies tanh at 1024.\n        out_act='tanh'"
+RAW_OUT_ACT = ('# The official generator returns raw (unbounded) images at {im_size}: None\n'
+               '        # reproduces its outputs; tanh would change them.\n'
+               '        out_act=None')
+
+
+def official_model_config(meta: Mapping, checkpoint: Optional[str] = None,
+                          source: Optional[str] = None) -> str:
+    """The text of a model config that fits a converted official checkpoint.
+
+    It inherits ``fastgan_plugin::_base_/models/fastgan_<im_size>.py`` and sets im_size,
+    ngf, ndf, nz and the output activation: ``out_act=None`` at 256 and 512, where the
+    official generator returns raw values, and ``'tanh'`` at 1024, where it applies tanh.
+    It holds only ``model``, so it serves :func:`~fastgan_plugin.apis.init_model` and the
+    tools as it is, and is the model base of an experiment config (with a dataset and the
+    runtime base beside it, and ``load_from`` set to the checkpoint).
+
+    Args:
+        meta (Mapping): ``im_size``, ``ngf``, ``ndf``, ``nz`` (the ``meta`` of
+            :func:`convert_official_state_dict`).
+        checkpoint (str, optional): The converted checkpoint, named in a comment.
+        source (str, optional): The official file, named in a comment.
+
+    Returns:
+        str: Python config text.
+    """
+    im_size = meta['im_size']
+    header = [f'# Official file: {source}'] if source is not None else []
+    header += [f'# Checkpoint: {checkpoint}'] if checkpoint is not None else []
+    return OFFICIAL_CONFIG_TEMPLATE.format(
+        header=''.join(line + '\n' for line in header),
+        im_size=im_size,
+        ngf=meta['ngf'],
+        ndf=meta['ndf'],
+        nz=meta['nz'],
+        out_act=(TANH_OUT_ACT if im_size == 1024 else RAW_OUT_ACT).format(im_size=im_size))
+
+
+def convert_official_checkpoint(path: str,
+                                checkpoint_out: Optional[str] = None,
+                                **overrides) -> Tuple[dict, str]:
+    """Load an official FastGAN checkpoint; return the mmagic checkpoint and its config.
+
+    Args:
+        path (str): ``all_N.pth`` or ``N.pth`` of the official code (``module.`` prefixes
+            allowed), read with ``weights_only=True``.
+        checkpoint_out (str, optional): Where the caller saves the checkpoint, named in the
+            config's comments.
+        **overrides: ``im_size``, ``ngf``, ``ndf``, ``nz`` instead of the values read off the
+            tensor shapes.
+
+    Returns:
+        tuple[dict, str]: The checkpoint (:func:`to_mmagic_checkpoint`) and the config text
+        (:func:`official_model_config`).
+
+    Raises:
+        ValueError: If the file is not an official FastGAN checkpoint, holds objects other
+            than tensors and containers, or its shapes fit no configuration.
+    """
+    source = os.path.basename(os.fspath(path))
+    converted = load_official_checkpoint(path, **overrides)
+    config = official_model_config(converted['meta'], checkpoint_out, source)
+    return to_mmagic_checkpoint(converted, source), config

@@ -13,11 +13,17 @@ computes:
 * eval mode: no update;
 * ``sigma = u . (W v)`` and the weight used by the layer is ``W / sigma``.
 
+All of it runs in the weight's dtype (float32) under mixed precision too: autocast is
+turned off inside the parametrization, and the layer then casts the normalised weight.
+
 State-dict keys of a normalised layer ``<layer>`` (the official legacy key in brackets):
 ``<layer>.parametrizations.weight.original`` (``<layer>.weight_orig``),
 ``<layer>.parametrizations.weight.0._u`` (``<layer>.weight_u``) and
 ``<layer>.parametrizations.weight.0._v`` (``<layer>.weight_v``).
 """
+from contextlib import nullcontext
+from typing import ContextManager
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -67,6 +73,13 @@ class LegacyOrderSpectralNorm(nn.Module):
         Returns:
             Tensor: The normalised weight, same shape and dtype.
         """
+        # sigma in the weight's precision: CUDA autocast would run torch.mv in float16 and
+        # torch.dot would then refuse the float32 u with the float16 product.
+        with _autocast_off(weight.device.type):
+            return self._normalise(weight)
+
+    def _normalise(self, weight: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` without the autocast guard."""
         weight_mat = self._weight_matrix(weight)
         if self.training:
             with torch.no_grad():
@@ -79,6 +92,13 @@ class LegacyOrderSpectralNorm(nn.Module):
             u, v = self._u, self._v
         sigma = torch.dot(u, torch.mv(weight_mat, v))
         return weight / sigma
+
+
+def _autocast_off(device_type: str) -> ContextManager:
+    """A context that disables autocast on ``device_type`` if it is enabled there."""
+    if torch.is_autocast_enabled(device_type):
+        return torch.autocast(device_type, enabled=False)
+    return nullcontext()
 
 
 def spectral_norm(module: nn.Module, eps: float = 1e-12) -> nn.Module:

@@ -204,3 +204,20 @@ def test_generator_step_every_discriminator_steps():
     hub.update_info('iter', 1)
     logs = model.train_step(batch(), wrappers)
     assert 'loss_gen' in logs and changed(g_before, model.generator)
+
+
+def test_pretrained_generator_init_also_starts_the_ema(tmp_path):
+    torch.manual_seed(0)
+    source = MODELS.build(tiny_cfg())
+    checkpoint = tmp_path / 'g.pth'
+    torch.save({'state_dict': {f'generator.{k}': v for k, v in
+                               source.generator.state_dict().items()}}, checkpoint)
+    cfg = tiny_cfg()
+    cfg['generator'] = dict(cfg['generator'], init_cfg=dict(
+        type='Pretrained', checkpoint=str(checkpoint), prefix='generator.'))
+    torch.manual_seed(1)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    for name, value in source.generator.state_dict().items():
+        torch.testing.assert_close(model.generator.state_dict()[name], value)
+        torch.testing.assert_close(model.generator_ema.module.state_dict()[name], value)

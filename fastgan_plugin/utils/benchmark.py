@@ -1,0 +1,512 @@
+"""Training and sampling speed of FastGAN, through MMEngine's runner and in a bare loop.
+
+For one configuration (resolution, batch size, widths, fast paths) :func:`benchmark`
+measures:
+
+- ``runner``: training through ``Runner.from_cfg`` of a config of ours, exactly as
+  ``tools/train.py`` builds it (hooks, logging, the ``FewShotImageDataset`` pipeline reading
+  image files through the config's dataloader workers), with evaluation off;
+- ``bare``: the same model (built from the same config) trained by calling its own
+  ``train_step`` with the optimizer wrappers the config builds, in a plain Python loop, on
+  batches prepared beforehand and already on the device: no runner, no hooks, no data
+  loading;
+- ``sample``: generation with the EMA generator in eval mode (:func:`sample_images`).
+
+Each is warmed up, then timed over several windows; the median window is reported, with
+every window kept in the result. Peak memory is ``torch.cuda.max_memory_allocated`` on a
+GPU and the peak resident set size of this process on a CPU (dataloader worker processes
+not included), both reset at the end of the warm-up. The share of time the runner waits
+for data is MMEngine's ``data_time`` (``IterTimerHook``: from the end of one iteration's
+timer to the start of the next, so it also holds the lower-priority hooks' after-iteration
+work) summed over a window and divided by the window's length.
+
+Fast paths are named in a variant, ``'fp32'`` (none) or several joined by ``'+'``
+(``'bf16+channels_last'``), see :data:`FAST_PATHS`.
+"""
+import copy
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.device import get_device
+from mmengine.hooks import Hook
+from mmengine.logging import MessageHub
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from .config import enable_amp, load_config
+from .demo_data import make_demo_images
+
+#: Fast paths a variant may combine: autocast dtype (``bf16`` / ``fp16``, through
+#: :func:`~fastgan_plugin.utils.config.enable_amp`), ``channels_last`` (FastGAN's option),
+#: ``cudnn_benchmark`` (``env_cfg.cudnn_benchmark``; GPU only) and ``compile`` (MMEngine's
+#: ``compile`` option: ``torch.compile`` of the model's ``train_step``).
+FAST_PATHS = ('bf16', 'fp16', 'channels_last', 'cudnn_benchmark', 'compile')
+AMP_PATHS = {'bf16': 'bfloat16', 'fp16': 'float16'}
+BASELINE = 'fp32'
+REC_LOSSES = ('l1', 'lpips')
+PARTS = ('runner', 'bare', 'sample')
+MIB = 2**20
+
+
+def parse_variant(variant: str) -> Tuple[str, ...]:
+    """Split a variant name into its fast paths.
+
+    Args:
+        variant (str): ``'fp32'`` or fast paths of :data:`FAST_PATHS` joined by ``'+'``.
+
+    Returns:
+        tuple[str, ...]: The fast paths, empty for ``'fp32'``.
+
+    Raises:
+        ValueError: Unknown or repeated names, or both ``bf16`` and ``fp16``.
+    """
+    if variant == BASELINE:
+        return ()
+    paths = tuple(variant.split('+'))
+    unknown = [p for p in paths if p not in FAST_PATHS]
+    if unknown or len(set(paths)) != len(paths) or not paths:
+        raise ValueError(f'variant must be {BASELINE!r} or fast paths of {FAST_PATHS} joined '
+                         f"by '+' (each once), got {variant!r}")
+    if all(p in paths for p in AMP_PATHS):
+        raise ValueError(f'variant {variant!r} names both bf16 and fp16')
+    return paths
+
+
+def check_variant_device(variant: str, device: str) -> None:
+    """Refuse a variant the device cannot run, before anything is built.
+
+    Raises:
+        ValueError: ``fp16`` or ``cudnn_benchmark`` on a CPU.
+    """
+    paths = parse_variant(variant)
+    if device == 'cpu' and 'fp16' in paths:
+        raise ValueError(f'variant {variant!r}: float16 autocast is refused on the CPU '
+                         '(MixedPrecisionOptimWrapper); use bf16')
+    if device == 'cpu' and 'cudnn_benchmark' in paths:
+        raise ValueError(f'variant {variant!r}: cudnn_benchmark needs a CUDA device')
+
+
+def default_variants(device: str) -> List[str]:
+    """The variants measured when none are named: the fast paths alone and together."""
+    if device == 'cpu':
+        return ['fp32', 'bf16', 'channels_last', 'bf16+channels_last']
+    return ['fp32', 'cudnn_benchmark', 'channels_last+cudnn_benchmark',
+            'bf16+cudnn_benchmark', 'fp16+cudnn_benchmark',
+            'bf16+channels_last+cudnn_benchmark', 'fp16+channels_last+cudnn_benchmark']
+
+
+def benchmark_config(config: str,
+                     *,
+                     im_size: int,
+                     batch_size: int,
+                     variant: str = BASELINE,
+                     ngf: Optional[int] = None,
+                     ndf: Optional[int] = None,
+                     rec_loss: Optional[str] = None,
+                     data_root: str,
+                     work_dir: str,
+                     num_workers: Optional[int] = None) -> Config:
+    """Read a training config and set it up for a benchmark run.
+
+    Everything not listed here stays as the config has it (schedule, optimizers, EMA,
+    augmentation, hooks and their intervals, dataloader workers).
+
+    Args:
+        config (str): A FastGAN config, e.g. ``configs/fastgan_1024_pokemon.py``.
+        im_size (int): Resolution: generator, discriminator and ``ResizeToSquare``.
+        batch_size (int): Images per iteration.
+        variant (str): Fast paths, see :func:`parse_variant`.
+        ngf (int, optional): Generator width; None keeps the config's.
+        ndf (int, optional): Discriminator width; None keeps the config's.
+        rec_loss (str, optional): ``'l1'`` or ``'lpips'`` (with a randomly initialised VGG,
+            ``pretrained=False``: no download, same cost); None keeps the config's.
+        data_root (str): Folder of training images.
+        work_dir (str): Where the runner writes logs.
+        num_workers (int, optional): Dataloader workers; None keeps the config's.
+
+    Returns:
+        Config: The config, evaluation and checkpoint saving off (the periodic checkpoint
+        interval is kept), ``log_level='WARNING'``.
+    """
+    paths = parse_variant(variant)
+    if rec_loss is not None and rec_loss not in REC_LOSSES:
+        raise ValueError(f'rec_loss must be one of {REC_LOSSES}, got {rec_loss!r}')
+    cfg = load_config(config, work_dir=work_dir)
+    model = cfg.model
+    model.generator.im_size = im_size
+    model.discriminator.im_size = im_size
+    if ngf is not None:
+        model.generator.ngf = ngf
+    if ndf is not None:
+        model.discriminator.ndf = ndf
+    if rec_loss is not None:
+        model.rec_loss.distance = rec_loss
+        if rec_loss == 'lpips':
+            model.rec_loss.pretrained = False
+    model.channels_last = 'channels_last' in paths
+
+    loader = cfg.train_dataloader
+    loader.batch_size = batch_size
+    loader.dataset.data_root = data_root
+    if num_workers is not None:
+        loader.num_workers = num_workers
+        loader.persistent_workers = num_workers > 0
+    resizes = [t for t in loader.dataset.pipeline if t.type == 'ResizeToSquare']
+    if not resizes:
+        raise ValueError(f'{config}: the train pipeline has no ResizeToSquare to set to '
+                         f'{im_size}')
+    for transform in resizes:
+        transform.size = im_size
+
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg',
+                'test_evaluator'):
+        cfg[key] = None
+    cfg.default_hooks.checkpoint.update(save_best=None, rule=None, save_last=False)
+    cfg.log_level = 'WARNING'
+    cfg.env_cfg.cudnn_benchmark = 'cudnn_benchmark' in paths
+    amp = [AMP_PATHS[p] for p in paths if p in AMP_PATHS]
+    if amp:
+        enable_amp(cfg, amp[0])
+    if 'compile' in paths:
+        cfg.compile = True
+    return cfg
+
+
+def synchronize() -> None:
+    """Wait for the GPU's queued work (nothing on a CPU), so a clock reads finished work."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+class PeakMemory:
+    """Peak memory since the last :meth:`reset`: GPU allocations, or this process's RSS.
+
+    On a CPU the peak resident set size (``VmHWM``) is reset through
+    ``/proc/self/clear_refs`` (Linux); where that is not possible the peak is the whole
+    process's (``getrusage``) and :attr:`kind` says so.
+    """
+
+    def __init__(self) -> None:
+        self.cuda = torch.cuda.is_available()
+        self.kind = 'cuda_max_allocated' if self.cuda else 'rss_peak'
+
+    def reset(self) -> None:
+        """Start a new peak."""
+        if self.cuda:
+            torch.cuda.reset_peak_memory_stats()
+            return
+        try:
+            with open('/proc/self/clear_refs', 'w') as clear_refs:
+                clear_refs.write('5')  # 5: reset the peak RSS (Linux >= 4.0)
+        except OSError:
+            self.kind = 'rss_peak_since_process_start'
+
+    def peak_mib(self) -> float:
+        """The peak in MiB."""
+        if self.cuda:
+            return torch.cuda.max_memory_allocated() / MIB
+        try:
+            with open('/proc/self/status') as status:
+                line = next(row for row in status if row.startswith('VmHWM:'))
+            return int(line.split()[1]) / 1024
+        except (OSError, StopIteration):
+            scale = 1 if sys.platform == 'darwin' else 1024  # bytes on macOS, KiB on Linux
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / MIB
+
+
+class WindowClock(Hook):
+    """Runner hook: time stamps at the ends of the warm-up and of every timed window.
+
+    Registered with the lowest priority, so each stamp follows every other hook's
+    ``after_train_iter``. Peak memory is reset at the first stamp and read at the last.
+
+    Args:
+        warmup (int): Iterations before the first window.
+        window_iters (int): Iterations per window.
+        windows (int): Number of windows.
+    """
+
+    def __init__(self, warmup: int, window_iters: int, windows: int) -> None:
+        self.boundaries = [warmup + k * window_iters for k in range(windows + 1)]
+        self.stamps: List[float] = []
+        self.memory = PeakMemory()
+        self.peak_mib: Optional[float] = None
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if runner.iter + 1 not in self.boundaries:
+            return
+        synchronize()
+        self.stamps.append(time.perf_counter())
+        if len(self.stamps) == 1:
+            self.memory.reset()
+        elif len(self.stamps) == len(self.boundaries):
+            self.peak_mib = self.memory.peak_mib()
+
+
+def _window_stats(stamps: Sequence[float], window_iters: int, batch_size: int) -> dict:
+    durations = [b - a for a, b in zip(stamps[:-1], stamps[1:])]
+    iters_per_s = [window_iters / d for d in durations]
+    median = statistics.median(iters_per_s)
+    return dict(iters_per_s=median, images_per_s=median * batch_size,
+                windows_iters_per_s=iters_per_s, window_seconds=durations)
+
+
+def time_runner(cfg: Config, *, warmup: int, windows: int, window_iters: int) -> dict:
+    """Train through ``Runner.from_cfg(cfg)`` and time it.
+
+    Args:
+        cfg (Config): From :func:`benchmark_config`; its ``train_cfg.max_iters`` is set
+            to ``warmup + windows * window_iters``.
+        warmup (int): Untimed iterations first (>= 1).
+        windows (int): Timed windows (>= 1).
+        window_iters (int): Iterations per window (>= 1).
+
+    Returns:
+        dict: ``iters_per_s`` and ``images_per_s`` (median window),
+        ``windows_iters_per_s``, ``window_seconds``, ``data_wait_share`` (median over
+        windows of the data time / window time) with ``windows_data_wait_share``,
+        ``peak_mem_mib``.
+    """
+    cfg = copy.deepcopy(cfg)
+    cfg.train_cfg.max_iters = warmup + windows * window_iters
+    # A name of its own: runners started in the same second would share a message hub.
+    cfg.experiment_name = f'fastgan_benchmark_{time.monotonic_ns()}'
+    runner = Runner.from_cfg(cfg)
+    clock = WindowClock(warmup, window_iters, windows)
+    runner.register_hook(clock, priority='LOWEST')
+    runner.train()
+    stats = _window_stats(clock.stamps, window_iters, cfg.train_dataloader.batch_size)
+    data_time = runner.message_hub.get_scalar('train/data_time').data[0]
+    shares = []
+    for k, duration in enumerate(stats['window_seconds']):
+        first = warmup + k * window_iters
+        shares.append(float(sum(data_time[first:first + window_iters])) / duration)
+    stats.update(data_wait_share=statistics.median(shares), windows_data_wait_share=shares,
+                 peak_mem_mib=clock.peak_mib)
+    return stats
+
+
+def build_model(cfg: Config) -> Tuple[torch.nn.Module, object]:
+    """Build the config's model on MMEngine's device, with its optimizer wrappers.
+
+    Returns:
+        tuple: ``(model, optim_wrapper)`` as the runner would build them (in training mode,
+        weights initialised), without the runner.
+    """
+    from mmagic.registry import MODELS
+
+    init_default_scope(cfg.get('default_scope', 'mmagic'))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model = model.to(get_device()).train()
+    return model, build_optim_wrapper(model, cfg.optim_wrapper)
+
+
+def in_memory_batches(cfg: Config, model: torch.nn.Module, num_batches: int) -> List[dict]:
+    """``num_batches`` batches from the config's train dataset, collated as the runner's
+    dataloader collates them and already on the model's device."""
+    from mmagic.registry import DATASETS
+
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    batch_size = cfg.train_dataloader.batch_size
+    if len(dataset) < batch_size * num_batches:
+        raise ValueError(f'{len(dataset)} images cannot fill {num_batches} batches of '
+                         f'{batch_size}')
+    return [
+        model.data_preprocessor.cast_data(
+            pseudo_collate([dataset[i] for i in range(b * batch_size, (b + 1) * batch_size)]))
+        for b in range(num_batches)
+    ]
+
+
+def time_bare_loop(cfg: Config, *, warmup: int, windows: int, window_iters: int,
+                   num_batches: int = 2) -> Tuple[dict, torch.nn.Module]:
+    """Train the config's model by calling its ``train_step`` in a plain loop, and time it.
+
+    The model, its optimizer wrappers (``build_optim_wrapper``, as the runner) and the
+    batches (:func:`in_memory_batches`, cycled) are built before the clock starts. Each
+    iteration sets the message hub's ``iter`` (which ``FastGAN.train_step`` reads) and calls
+    ``model.train_step`` with shallow copies of the batch's data samples (the data
+    preprocessor writes the normalised image into them). With the ``compile`` fast path,
+    ``train_step`` is compiled as MMEngine's runner compiles it.
+
+    Returns:
+        tuple: ``(stats, model)``; ``stats`` as :func:`time_runner` without the data share.
+    """
+    model, optim_wrapper = build_model(cfg)
+    batches = in_memory_batches(cfg, model, num_batches)
+    torch.backends.cudnn.benchmark = bool(cfg.env_cfg.get('cudnn_benchmark', False))
+    train_step = model.train_step
+    if cfg.get('compile'):
+        train_step = torch.compile(train_step)
+    hub = MessageHub.get_instance(f'fastgan_benchmark_{time.monotonic_ns()}')
+    boundaries = {warmup + k * window_iters for k in range(windows + 1)}
+    memory = PeakMemory()
+    stamps = []
+    for i in range(max(boundaries)):
+        hub.update_info('iter', i)
+        batch = batches[i % num_batches]
+        train_step(dict(batch, data_samples=[s.new() for s in batch['data_samples']]),
+                   optim_wrapper)
+        if i + 1 in boundaries:
+            synchronize()
+            stamps.append(time.perf_counter())
+            if len(stamps) == 1:
+                memory.reset()
+    stats = _window_stats(stamps, window_iters, cfg.train_dataloader.batch_size)
+    stats['peak_mem_mib'] = memory.peak_mib()
+    return stats, model
+
+
+@torch.no_grad()
+def time_sampling(model: torch.nn.Module, *, batch_size: int, windows: int,
+                  window_batches: int = 1, amp_dtype: Optional[str] = None) -> dict:
+    """Time generation with the EMA generator in eval mode.
+
+    Args:
+        model (nn.Module): A FastGAN model with an EMA generator.
+        batch_size (int): Images per generator call.
+        windows (int): Timed windows, after one untimed call.
+        window_batches (int): Generator calls per window.
+        amp_dtype (str, optional): Autocast dtype (``'bfloat16'``, ``'float16'``), or None.
+
+    Returns:
+        dict: ``images_per_s`` (median window) and ``windows_images_per_s``.
+    """
+    from ..apis.inference import sample_images
+
+    model.eval()
+    device = next(model.parameters()).device.type
+    seeds = range(batch_size * window_batches)
+    rates = []
+    with torch.autocast(device, dtype=getattr(torch, amp_dtype or 'bfloat16'),
+                        enabled=amp_dtype is not None):
+        sample_images(model, seeds[:batch_size], batch_size)  # warm-up
+        for _ in range(windows):
+            synchronize()
+            start = time.perf_counter()
+            sample_images(model, seeds, batch_size)
+            synchronize()
+            rates.append(len(seeds) / (time.perf_counter() - start))
+    model.train()
+    return dict(images_per_s=statistics.median(rates), windows_images_per_s=rates)
+
+
+def benchmark(config: str,
+              *,
+              im_size: int,
+              batch_size: int,
+              variant: str = BASELINE,
+              ngf: Optional[int] = None,
+              ndf: Optional[int] = None,
+              rec_loss: Optional[str] = None,
+              warmup: int = 2,
+              windows: int = 3,
+              window_iters: int = 3,
+              num_workers: Optional[int] = None,
+              num_images: Optional[int] = None,
+              parts: Sequence[str] = PARTS,
+              tmp_dir: Optional[str] = None) -> dict:
+    """Measure one configuration: runner, bare loop and sampling (see the module doc).
+
+    Training images are drawn by :func:`make_demo_images` at ``im_size`` into a temporary
+    folder and read back by the config's pipeline. The runner runs first, then the bare
+    loop; the model trained by the bare loop is then timed sampling (without ``bare``, a
+    freshly built model is).
+
+    Args:
+        config (str): FastGAN config (see :func:`benchmark_config`).
+        im_size (int): Resolution.
+        batch_size (int): Images per iteration (and per generator call when sampling).
+        variant (str): Fast paths, see :func:`parse_variant`.
+        ngf (int, optional): Generator width; None keeps the config's.
+        ndf (int, optional): Discriminator width; None keeps the config's.
+        rec_loss (str, optional): ``'l1'`` or ``'lpips'``; None keeps the config's.
+        warmup (int): Untimed iterations before the windows.
+        windows (int): Timed windows per part.
+        window_iters (int): Iterations (generator calls when sampling) per window.
+        num_workers (int, optional): Dataloader workers; None keeps the config's.
+        num_images (int, optional): Images written; defaults to two batches, at least 16.
+        parts (Sequence[str]): Which of :data:`PARTS` to measure.
+        tmp_dir (str, optional): Parent of the temporary folder (images, work dir).
+
+    Returns:
+        dict: The configuration, the machine (device, torch threads, load average before
+        and after), ``runner`` / ``bare`` / ``sample`` results, and when both were timed
+        ``runner_vs_bare`` (runner iterations/s divided by the bare loop's) and
+        ``runner_overhead`` (the runner's extra time per iteration, as a share of the bare
+        loop's).
+    """
+    for value, name in ((warmup, 'warmup'), (windows, 'windows'), (window_iters, 'window_iters')):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f'{name} must be a positive int, got {value!r}')
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown or not parts:
+        raise ValueError(f'parts must be a non-empty selection of {PARTS}, got {parts!r}')
+    device = get_device()
+    check_variant_device(variant, device)
+    amp = [AMP_PATHS[p] for p in parse_variant(variant) if p in AMP_PATHS]
+    result = dict(config=config, im_size=im_size, batch_size=batch_size, variant=variant,
+                  ngf=ngf, ndf=ndf, rec_loss=rec_loss, device=device,
+                  device_name=(torch.cuda.get_device_name() if device == 'cuda' else 'cpu'),
+                  torch=torch.__version__, torch_threads=torch.get_num_threads(),
+                  warmup=warmup, windows=windows, window_iters=window_iters,
+                  load_avg_before=os.getloadavg())
+    with tempfile.TemporaryDirectory(prefix='fastgan_benchmark_', dir=tmp_dir) as tmp:
+        data_root = os.path.join(tmp, 'images')
+        make_demo_images(data_root, num_images or max(16, 2 * batch_size), size=im_size)
+        cfg = benchmark_config(config, im_size=im_size, batch_size=batch_size,
+                               variant=variant, ngf=ngf, ndf=ndf, rec_loss=rec_loss,
+                               data_root=data_root, work_dir=os.path.join(tmp, 'work'),
+                               num_workers=num_workers)
+        result['num_workers'] = cfg.train_dataloader.num_workers
+        timing = dict(warmup=warmup, windows=windows, window_iters=window_iters)
+        if 'runner' in parts:
+            result['runner'] = time_runner(cfg, **timing)
+        model = None
+        if 'bare' in parts:
+            result['bare'], model = time_bare_loop(cfg, **timing)
+        if 'sample' in parts:
+            model = model if model is not None else build_model(cfg)[0]
+            result['sample'] = time_sampling(model, batch_size=batch_size, windows=windows,
+                                             window_batches=window_iters,
+                                             amp_dtype=amp[0] if amp else None)
+    if 'runner' in result and 'bare' in result:
+        ratio = result['runner']['iters_per_s'] / result['bare']['iters_per_s']
+        result.update(runner_vs_bare=ratio, runner_overhead=1 / ratio - 1)
+    result['load_avg_after'] = os.getloadavg()
+    return result
+
+
+def format_table(results: Sequence[dict]) -> str:
+    """A Markdown table of :func:`benchmark` results, one row each."""
+    header = ('size', 'batch', 'ngf/ndf', 'rec', 'variant', 'runner it/s', 'bare it/s',
+              'runner/bare', 'overhead', 'data wait', 'runner img/s', 'sample img/s',
+              'peak MiB runner / bare', 'load 1 min')
+
+    def number(part: Optional[dict], key: str, fmt: str = '{:.3g}') -> str:
+        return fmt.format(part[key]) if part and part.get(key) is not None else '-'
+
+    rows = []
+    for r in results:
+        runner, bare = r.get('runner'), r.get('bare')
+        rows.append((
+            str(r['im_size']), str(r['batch_size']), f"{r['ngf'] or '-'}/{r['ndf'] or '-'}",
+            r['rec_loss'] or '-', r['variant'], number(runner, 'iters_per_s'),
+            number(bare, 'iters_per_s'), number(r, 'runner_vs_bare', '{:.3f}'),
+            number(r, 'runner_overhead', '{:+.1%}'), number(runner, 'data_wait_share', '{:.1%}'),
+            number(runner, 'images_per_s'), number(r.get('sample'), 'images_per_s'),
+            ' / '.join(number(part, 'peak_mem_mib', '{:.0f}') for part in (runner, bare)),
+            f"{r['load_avg_before'][0]:.1f} -> {r['load_avg_after'][0]:.1f}"))
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)]
+    lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
+    return '\n'.join(lines)

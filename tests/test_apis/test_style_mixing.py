@@ -1,0 +1,50 @@
+"""Style mixing through the SLE gates."""
+import pytest
+import torch
+
+from fastgan_plugin.apis import (
+    generate_with_gates,
+    sample_images,
+    seeded_noise,
+    sle_gate_resolutions,
+    style_features,
+    style_mix,
+)
+
+
+def test_gate_resolutions(tiny_model):
+    assert sle_gate_resolutions(tiny_model.generator) == [64, 128, 256]
+
+
+def test_grid_shape_and_diagonal(tiny_model):
+    mixed = style_mix(tiny_model, [1, 2, 3], [2, 1], batch_size=4)
+    assert mixed.shape == (3, 2, 3, 256, 256)
+    plain = sample_images(tiny_model, [1, 2])
+    # Content and style from the same seed: the plain sample.
+    torch.testing.assert_close(mixed[0, 1], plain[0], rtol=0, atol=1e-5)
+    torch.testing.assert_close(mixed[1, 0], plain[1], rtol=0, atol=1e-5)
+    # Another style changes the image.
+    assert (mixed[0, 0] - plain[0]).abs().max() > 1e-3
+
+
+def test_without_gates_the_style_does_not_matter(tiny_model):
+    mixed = style_mix(tiny_model, [1], [2], gates=[])
+    torch.testing.assert_close(mixed[0, 0], sample_images(tiny_model, [1])[0], rtol=0, atol=1e-5)
+    only_64 = style_mix(tiny_model, [1], [2], gates=[64])
+    assert (only_64[0, 0] - mixed[0, 0]).abs().max() > 1e-4
+
+
+def test_orig_generator(tiny_model):
+    mixed = style_mix(tiny_model, [4], [4], sample_model='orig')
+    plain = sample_images(tiny_model, [4], sample_model='orig')
+    torch.testing.assert_close(mixed[0, 0], plain[0], rtol=0, atol=1e-5)
+
+
+def test_refuses_unknown_gates(tiny_model):
+    generator = tiny_model.generator
+    noise = seeded_noise([1], generator.nz)
+    with torch.no_grad(), pytest.raises(ValueError, match=r'gates \[512\] are not SLE resolutions '
+                                        r'of this generator; choose from \[64, 128, 256\]'):
+        generate_with_gates(generator, noise, style_features(generator, noise), gates=[64, 512])
+    with pytest.raises(ValueError, match='needs content and style seeds'):
+        style_mix(tiny_model, [], [1])

@@ -1,0 +1,226 @@
+"""Shared pieces of the reliability tests, and test-only components they register.
+
+Importing this module registers into mmagic's registries (and MMEngine's file backends)
+a few components that only tests use. The tests import it directly; the training
+processes they start import it through the config's ``custom_imports`` (the tests put
+this folder on ``PYTHONPATH``, see :func:`subprocess_env`).
+
+- ``SlowAtomicLocalBackend``: the product's atomic backend, except that writing the file
+  named by ``$FASTGAN_TEST_SLOW_WRITE`` stops half way, creates the marker file
+  ``$FASTGAN_TEST_SLOW_WRITE_MARKER`` and sleeps, so that a test can kill the process
+  during a checkpoint write. The environment variables are read here only.
+- ``NaNAtIterationHingeLoss``: ``HingeLoss`` that returns NaN once, for one target.
+- ``ParamChangeRecorderHook``, ``CorruptWeightHook``, ``DumpStateHook``: observe or
+  damage the model at chosen iterations, or dump each rank's weights.
+"""
+import itertools
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, Optional
+
+import torch
+from mmagic.registry import HOOKS, MODELS
+from mmengine import MessageHub
+from mmengine.config import Config
+from mmengine.dist import get_rank
+from mmengine.fileio.backends import register_backend
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+import fastgan_plugin  # noqa: F401
+from fastgan_plugin.models.losses import HingeLoss
+from fastgan_plugin.utils.atomic_io import AtomicLocalBackend
+from fastgan_plugin.utils.config import load_config
+from fastgan_plugin.utils.demo_data import make_demo_images
+
+HELPERS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = HELPERS_DIR.parents[1]
+DEMO_CONFIG = str(REPO_ROOT / 'configs' / 'fastgan_demo_cpu.py')
+TRAIN_SCRIPT = str(REPO_ROOT / 'tools' / 'train.py')
+_names = itertools.count()
+
+
+# ------------------------------------------------------------------ test-only components
+@register_backend('slow_atomic_local')
+class SlowAtomicLocalBackend(AtomicLocalBackend):
+    """Atomic local backend that stalls half way through one named file (see module)."""
+
+    def _write(self, file, data: bytes) -> None:
+        target = os.environ.get('FASTGAN_TEST_SLOW_WRITE')
+        if not target or not os.path.basename(file.name).startswith(f'.{target}.partial-'):
+            file.write(data)
+            return
+        file.write(data[:len(data) // 2])
+        file.flush()
+        os.fsync(file.fileno())
+        Path(os.environ['FASTGAN_TEST_SLOW_WRITE_MARKER']).write_text(file.name)
+        time.sleep(float(os.environ.get('FASTGAN_TEST_SLOW_WRITE_SECONDS', '300')))
+        file.write(data[len(data) // 2:])
+
+
+@MODELS.register_module()
+class NaNAtIterationHingeLoss(HingeLoss):
+    """``HingeLoss`` returning NaN at iteration ``nan_iteration`` (1-based) for
+    ``nan_target`` ('real', 'fake' or 'generator')."""
+
+    def __init__(self, nan_iteration: int, nan_target: str = 'real', **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.nan_iteration = nan_iteration
+        self.nan_target = nan_target
+
+    def forward(self, pred, target):
+        loss = super().forward(pred, target)
+        iteration = MessageHub.get_current_instance().get_info('iter') + 1
+        if iteration == self.nan_iteration and target == self.nan_target:
+            loss = loss * float('nan')
+        return loss
+
+
+def _unwrap(model):
+    return model.module if is_model_wrapper(model) else model
+
+
+@HOOKS.register_module()
+class ParamChangeRecorderHook(Hook):
+    """Record, per iteration (1-based), which networks' parameters changed."""
+
+    def __init__(self) -> None:
+        self.changed: Dict[int, Dict[str, bool]] = {}
+        self._before = None
+
+    def _params(self, runner):
+        model = _unwrap(runner.model)
+        return {name: [p.detach().clone() for p in _unwrap(getattr(model, name)).parameters()]
+                for name in ('generator', 'discriminator')}
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        self._before = self._params(runner)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        after = self._params(runner)
+        self.changed[runner.iter + 1] = {
+            name: any(not torch.equal(a, b) for a, b in zip(self._before[name], after[name]))
+            for name in after
+        }
+
+
+@HOOKS.register_module()
+class CorruptWeightHook(Hook):
+    """After iteration ``iteration``, set the first floating-point weight whose name
+    starts with ``prefix`` to NaN; its name is kept in ``self.corrupted``."""
+
+    priority = 'NORMAL'  # before the checkpoint hook (VERY_LOW) of the same iteration
+
+    def __init__(self, iteration: int, prefix: str) -> None:
+        self.iteration = iteration
+        self.prefix = prefix
+        self.corrupted: Optional[str] = None
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if runner.iter + 1 != self.iteration:
+            return
+        state = _unwrap(runner.model).state_dict()
+        self.corrupted = next(k for k, v in state.items()
+                              if k.startswith(self.prefix) and v.is_floating_point())
+        with torch.no_grad():
+            state[self.corrupted].fill_(float('nan'))
+
+
+@HOOKS.register_module()
+class DumpStateHook(Hook):
+    """After training, write this rank's parameters and buffers to
+    ``<work_dir>/weights_rank<r>.pt``."""
+
+    def after_train(self, runner) -> None:
+        model = _unwrap(runner.model)
+        state = dict(params={k: v.detach().cpu() for k, v in model.named_parameters()},
+                     buffers={k: v.detach().cpu() for k, v in model.named_buffers()})
+        torch.save(state, Path(runner.work_dir, f'weights_rank{get_rank()}.pt'))
+
+
+# ------------------------------------------------------------------------ test utilities
+def make_images(folder: Path, count: int = 4) -> Path:
+    """Write ``count`` small drawn RGB images (256 px) into ``folder``."""
+    make_demo_images(str(folder), count, size=256)
+    return folder
+
+
+def tiny_config(work_dir: Path, data_root: Optional[Path], **options) -> Config:
+    """The demo config at test size: ngf = ndf = 8, nz = 16, batch 2, 2 iterations.
+
+    Args:
+        work_dir (Path): The run's work dir.
+        data_root (Path | None): The image folder.
+        **options: More ``--cfg-options``-style overrides (dotted keys).
+
+    Returns:
+        Config: Also fit for :meth:`Config.dump` and ``tools/train.py``.
+    """
+    values = {
+        'model.generator.ngf': 8,
+        'model.generator.nz': 16,
+        'model.discriminator.ndf': 8,
+        'train_dataloader.batch_size': 2,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_dataloader.dataset.data_root': None if data_root is None else str(data_root),
+        'train_cfg.max_iters': 2,
+        'default_hooks.logger.interval': 1,
+        'default_hooks.checkpoint.interval': 2,
+        'custom_imports.imports': ['fastgan_plugin', 'reliability_helpers'],
+        'experiment_name': f'reliability_{os.getpid()}_{next(_names)}',
+    }
+    values.update(options)
+    return load_config(DEMO_CONFIG, values, str(work_dir))
+
+
+def subprocess_env(**extra: str) -> dict:
+    """The environment for training processes: this folder on ``PYTHONPATH``, and one
+    thread per process (see ``conftest.one_thread``)."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    env['PYTHONPATH'] = os.pathsep.join(
+        p for p in (str(HELPERS_DIR), env.get('PYTHONPATH', '')) if p)
+    env.update(extra)
+    return env
+
+
+def start_training(config: Path, log: Path, *args: str,
+                   env: Optional[dict] = None) -> subprocess.Popen:
+    """Start ``tools/train.py CONFIG ARGS`` with stdout and stderr into ``log``."""
+    with open(log, 'ab') as out:
+        return subprocess.Popen([sys.executable, TRAIN_SCRIPT, str(config), *args],
+                                cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env=env or subprocess_env())
+
+
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen, log: Path,
+             timeout: float, what: str) -> None:
+    """Poll ``condition`` until true; fail with the log's tail on timeout or early exit."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            raise AssertionError(f'the training process ended (exit {process.returncode}) '
+                                 f'before {what}:\n{tail(log)}')
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f'timed out waiting for {what}:\n{tail(log)}')
+        time.sleep(0.05)
+
+
+def tail(log: Path, chars: int = 4000) -> str:
+    """The end of a log file."""
+    return log.read_text(errors='replace')[-chars:] if log.exists() else '(no log)'
+
+
+def last_checkpoint(work_dir: Path) -> Optional[str]:
+    """The checkpoint named by ``work_dir/last_checkpoint`` (basename), if any."""
+    record = work_dir / 'last_checkpoint'
+    return Path(record.read_text().strip()).name if record.exists() else None
+
+
+def load_checkpoint(path: Path) -> dict:
+    """``torch.load`` as MMEngine's resume does, with ``weights_only=True``."""
+    return torch.load(path, map_location='cpu', weights_only=True)

@@ -1,0 +1,65 @@
+"""A tiny FastGAN config and checkpoint for the tool tests, and ways to run a tool."""
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mmengine.runner import save_checkpoint
+
+from fastgan_plugin.apis import init_model
+
+REPO = Path(__file__).resolve().parents[2]
+TOOLS = REPO / 'tools'
+
+# configs/fastgan_256_obama.py made tiny: narrow networks, a short latent, L1 reconstruction.
+TINY_CONFIG = f"""
+_base_ = '{REPO / 'configs' / 'fastgan_256_obama.py'}'
+model = dict(
+    generator=dict(ngf=8, nz=16),
+    discriminator=dict(ndf=8),
+    rec_loss=dict(distance='l1'))
+"""
+
+
+@pytest.fixture(scope='session')
+def tiny_files(tmp_path_factory, trained_like):
+    """(config, checkpoint) of a tiny FastGAN that behaves like a trained one: BatchNorm
+    statistics of real batches, non-zero noise-injection weights (so samples depend on the
+    injection noise) and EMA weights that differ from the raw ones."""
+    folder = tmp_path_factory.mktemp('tiny_fastgan')
+    config = folder / 'tiny_fastgan.py'
+    config.write_text(TINY_CONFIG)
+    model = init_model(str(config))
+    trained_like(model)
+    checkpoint = folder / 'tiny_fastgan.pth'
+    save_checkpoint(dict(state_dict=model.state_dict(), meta=dict(iter=7)), str(checkpoint))
+    return str(config), str(checkpoint)
+
+
+def _load_tool(name: str):
+    spec = importlib.util.spec_from_file_location(f'tool_{name}', TOOLS / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run_tool(name: str, *args, cwd=None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    return subprocess.run([sys.executable, str(TOOLS / f'{name}.py'), *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+@pytest.fixture(scope='session')
+def load_tool():
+    """``load_tool(name)`` imports ``tools/<name>.py`` as a module, to call its
+    ``main(argv)`` in this process (one import of mmagic for all calls)."""
+    return _load_tool
+
+
+@pytest.fixture(scope='session')
+def run_tool():
+    """``run_tool(name, *args, cwd=None)`` runs ``tools/<name>.py`` as a command, the way
+    users do, and returns the ``CompletedProcess`` (text output captured)."""
+    return _run_tool

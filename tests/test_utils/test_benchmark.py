@@ -1,0 +1,108 @@
+"""The benchmark functions: variants, the benchmark config, and one tiny measurement of every
+part producing the table and JSON fields (timings are never asserted)."""
+import json
+import os
+
+import pytest
+import torch
+
+import fastgan_plugin  # noqa: F401
+from fastgan_plugin.utils.benchmark import (
+    PeakMemory,
+    benchmark,
+    benchmark_config,
+    check_variant_device,
+    default_variants,
+    format_table,
+    parse_variant,
+)
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CONFIG = os.path.join(REPO, 'configs', 'fastgan_1024_pokemon.py')
+TINY = dict(im_size=256, batch_size=2, ngf=8, ndf=8, rec_loss='l1')
+
+
+def test_parse_variant():
+    assert parse_variant('fp32') == ()
+    assert parse_variant('bf16+channels_last') == ('bf16', 'channels_last')
+    for bad in ('fp64', 'bf16+fp16', 'bf16+bf16', '', 'fp32+bf16'):
+        with pytest.raises(ValueError, match='variant'):
+            parse_variant(bad)
+
+
+def test_variants_the_cpu_cannot_run_are_refused():
+    check_variant_device('bf16+channels_last', 'cpu')
+    for variant in ('fp16', 'cudnn_benchmark'):
+        with pytest.raises(ValueError, match=variant):
+            check_variant_device(variant, 'cpu')
+    for device in ('cpu', 'cuda'):
+        for variant in default_variants(device):
+            check_variant_device(variant, device)
+
+
+def test_benchmark_config(tmp_path):
+    cfg = benchmark_config(CONFIG, im_size=512, batch_size=4, variant='bf16+channels_last',
+                           ngf=16, ndf=8, rec_loss='lpips', data_root=str(tmp_path),
+                           work_dir=str(tmp_path / 'work'), num_workers=0)
+    assert cfg.model.generator.im_size == cfg.model.discriminator.im_size == 512
+    assert (cfg.model.generator.ngf, cfg.model.discriminator.ndf) == (16, 8)
+    assert cfg.model.rec_loss.distance == 'lpips' and cfg.model.rec_loss.pretrained is False
+    assert cfg.model.channels_last is True
+    loader = cfg.train_dataloader
+    assert (loader.batch_size, loader.num_workers, loader.persistent_workers) == (4, 0, False)
+    assert loader.dataset.data_root == str(tmp_path)
+    assert [t.size for t in loader.dataset.pipeline if t.type == 'ResizeToSquare'] == [512]
+    assert cfg.val_dataloader is None and cfg.val_evaluator is None and cfg.val_cfg is None
+    assert cfg.default_hooks.checkpoint.save_last is False
+    for name in ('generator', 'discriminator'):
+        assert cfg.optim_wrapper[name].type == 'MixedPrecisionOptimWrapper'
+        assert cfg.optim_wrapper[name].dtype == 'bfloat16'
+    assert cfg.env_cfg.cudnn_benchmark is False and cfg.get('compile') is None
+
+    fast = benchmark_config(CONFIG, im_size=256, batch_size=2, variant='compile+cudnn_benchmark',
+                            data_root=str(tmp_path), work_dir=str(tmp_path / 'work'))
+    assert fast.compile is True and fast.env_cfg.cudnn_benchmark is True
+    assert fast.model.generator.ngf == 64 and fast.optim_wrapper.generator.get('type') is None
+    with pytest.raises(ValueError, match='rec_loss'):
+        benchmark_config(CONFIG, im_size=256, batch_size=2, rec_loss='vgg',
+                         data_root=str(tmp_path), work_dir=str(tmp_path))
+
+
+def test_peak_memory_sees_a_new_allocation():
+    memory = PeakMemory()
+    memory.reset()
+    before = memory.peak_mib()
+    block = torch.ones(64 * 2**20 // 4, device='cuda' if memory.cuda else 'cpu')  # 64 MiB
+    assert memory.peak_mib() >= before + 60
+    del block
+
+
+@pytest.mark.slow
+def test_benchmark_measures_every_part(tmp_path):
+    result = benchmark(CONFIG, **TINY, variant='bf16+channels_last', warmup=1, windows=1,
+                       window_iters=1, num_workers=0, tmp_dir=str(tmp_path))
+    assert os.listdir(tmp_path) == []  # the temporary images and work dir are gone
+    for part in ('runner', 'bare'):
+        stats = result[part]
+        assert stats['iters_per_s'] > 0 and len(stats['windows_iters_per_s']) == 1
+        assert stats['images_per_s'] == pytest.approx(2 * stats['iters_per_s'])
+        assert stats['peak_mem_mib'] > 0
+    assert 0 <= result['runner']['data_wait_share'] < 1
+    assert result['sample']['images_per_s'] > 0
+    assert result['runner_vs_bare'] == pytest.approx(
+        result['runner']['iters_per_s'] / result['bare']['iters_per_s'])
+    assert result['runner_overhead'] == pytest.approx(1 / result['runner_vs_bare'] - 1)
+    assert (result['variant'], result['device'], result['num_workers']) == (
+        'bf16+channels_last', 'cpu' if not torch.cuda.is_available() else 'cuda', 0)
+    json.dumps(result)
+
+    table = format_table([result]).splitlines()
+    assert len(table) == 3 and table[0].startswith('| size | batch |')
+    assert table[2].startswith('| 256 | 2 | 8/8 | l1 | bf16+channels_last |')
+
+
+def test_benchmark_checks_its_arguments(tmp_path):
+    with pytest.raises(ValueError, match='windows'):
+        benchmark(CONFIG, **TINY, windows=0)
+    with pytest.raises(ValueError, match='parts'):
+        benchmark(CONFIG, **TINY, parts=('train', ))

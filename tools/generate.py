@@ -1,0 +1,39 @@
+"""Generate images with a trained (or converted) FastGAN.
+
+    python tools/generate.py CONFIG CHECKPOINT [--num N] [--out DIR] [--seed S]
+                             [--batch-size B] [--device D] [--sample-model ema|orig]
+
+Examples:
+    python tools/generate.py configs/fastgan_256_obama.py work_dirs/fastgan_256_obama/iter_50000.pth
+    python tools/generate.py checkpoints/art.py checkpoints/art.pth --num 1000 --out fakes/art
+
+Writes one PNG per seed, ``DIR/seed_000000.png`` ..., seeds S to S + N - 1. An image
+depends only on its seed (latent and injection noise), so any subset can be regenerated.
+"""
+import argparse
+
+from fastgan_plugin.apis import generate_to_folder
+from fastgan_plugin.utils.cli import add_model_arguments, model_from_args, positive_int, run
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Generate images with FastGAN')
+    add_model_arguments(parser)
+    parser.add_argument('--num', type=positive_int, default=16,
+                        help='number of images (default: 16)')
+    parser.add_argument('--out', default='generated', help='output folder (default: generated)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='first seed; images use seeds SEED..SEED+NUM-1 (default: 0)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    model = model_from_args(args)
+    paths = generate_to_folder(model, args.out, range(args.seed, args.seed + args.num),
+                               args.batch_size, args.sample_model, progress=True)
+    print(f'wrote {len(paths)} images to {args.out}')
+
+
+if __name__ == '__main__':
+    run(main)

@@ -1,0 +1,91 @@
+"""Interpolate between seeds: PNG frames and a video.
+
+    python tools/interpolate.py CONFIG CHECKPOINT [--seeds S1 S2 ...] [--steps N]
+                                [--method slerp|lerp] [--loop] [--out DIR] [--fps F]
+                                [--video auto|mp4|gif|none] [--batch-size B] [--device D]
+                                [--sample-model ema|orig]
+
+Examples:
+    python tools/interpolate.py configs/fastgan_256_obama.py obama.pth --seeds 0 7 42 --loop
+    python tools/interpolate.py art.py art.pth --steps 60 --fps 30 --video mp4 --out interp/art
+
+Writes ``DIR/frame_0000.png`` ... (``--steps`` frames per pair of consecutive seeds, both
+ends included once) and ``DIR/interpolation.mp4`` or ``.gif``. MP4 needs the
+``imageio-ffmpeg`` package; ``--video auto`` (default) writes MP4 when it is installed and
+a GIF otherwise, and says so. Every frame uses the first seed's injection noise, so only
+the latent moves.
+"""
+import argparse
+import importlib.util
+import os
+
+import numpy as np
+
+from fastgan_plugin.apis import interpolate, to_pil
+from fastgan_plugin.apis.interpolation import INTERPOLATION_METHODS
+from fastgan_plugin.utils.cli import add_model_arguments, model_from_args, positive_int, run
+
+VIDEO_FORMATS = ('auto', 'mp4', 'gif', 'none')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Interpolate FastGAN latents between seeds')
+    add_model_arguments(parser)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3],
+                        help='seeds to pass through, in order (default: 0 1 2 3)')
+    parser.add_argument('--steps', type=positive_int, default=16,
+                        help='frames per pair of seeds, both ends included (default: 16)')
+    parser.add_argument('--method', choices=INTERPOLATION_METHODS, default='slerp',
+                        help='spherical or linear interpolation (default: slerp)')
+    parser.add_argument('--loop', action='store_true',
+                        help='return to the first seed, for a seamless loop')
+    parser.add_argument('--out', default='interpolation',
+                        help='output folder (default: interpolation)')
+    parser.add_argument('--fps', type=positive_int, default=12,
+                        help='frames per second of the video (default: 12)')
+    parser.add_argument('--video', choices=VIDEO_FORMATS, default='auto',
+                        help='video format; auto = mp4 if imageio-ffmpeg is installed, else '
+                        'gif (default: auto)')
+    return parser.parse_args(argv)
+
+
+def write_video(frames: list, out_dir: str, fps: int, video: str) -> str:
+    """Write the frames (PIL images) as MP4 or GIF; returns the path, or '' for none."""
+    if video == 'none':
+        return ''
+    has_ffmpeg = importlib.util.find_spec('imageio_ffmpeg') is not None
+    if video == 'mp4' and not has_ffmpeg:
+        raise ValueError('--video mp4 needs the imageio-ffmpeg package (pip install '
+                         'imageio-ffmpeg); use --video gif instead')
+    if video == 'auto' and not has_ffmpeg:
+        print('imageio-ffmpeg is not installed: writing a GIF instead of an MP4 '
+              '(pip install imageio-ffmpeg for MP4)')
+    arrays = np.stack([np.asarray(frame) for frame in frames])
+    if video == 'gif' or not has_ffmpeg:
+        import imageio.v3 as iio
+
+        path = os.path.join(out_dir, 'interpolation.gif')
+        iio.imwrite(path, arrays, duration=1000 / fps, loop=0)
+    else:
+        import imageio.v2 as imageio
+
+        path = os.path.join(out_dir, 'interpolation.mp4')
+        imageio.mimwrite(path, arrays, fps=fps)
+    return path
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    model = model_from_args(args)
+    frames = to_pil(
+        interpolate(model, args.seeds, args.steps, args.method, args.loop, args.batch_size,
+                    args.sample_model, progress=True))
+    os.makedirs(args.out, exist_ok=True)
+    for index, frame in enumerate(frames):
+        frame.save(os.path.join(args.out, f'frame_{index:04d}.png'))
+    video = write_video(frames, args.out, args.fps, args.video)
+    print(f'wrote {len(frames)} frames to {args.out}' + (f' and {video}' if video else ''))
+
+
+if __name__ == '__main__':
+    run(main)

@@ -1,0 +1,110 @@
+"""Nearest training images of generated images, and a memorisation score.
+
+    python tools/nearest_neighbors.py CONFIG CHECKPOINT [--data DIR] [--num N] [--seed S]
+                                      [--k K] [--metric pixel|lpips] [--size PX]
+                                      [--quantile Q] [--resize-mode crop|pad]
+                                      [--cell-size PX] [--out DIR] [--batch-size B]
+                                      [--device D] [--sample-model ema|orig]
+
+Examples:
+    python tools/nearest_neighbors.py configs/fastgan_256_obama.py obama.pth --num 32
+    python tools/nearest_neighbors.py art.py art.pth --data data/art --metric lpips --k 5
+
+Writes ``DIR/nearest_neighbors.png`` (a row per sample: the sample, then its K nearest
+training images, nearest first) and ``DIR/nearest_neighbors.json`` (distances, file names,
+threshold, score), and prints the memorisation score: the share of samples closer to a
+training image than the ``--quantile`` (default 0.05) of the training images'
+nearest-neighbour distances to each other. About Q means no copying, well above Q means
+near-copies; see fastgan_plugin/apis/nearest_neighbors.py and docs/model_zoo.md.
+``--metric lpips`` needs the ImageNet VGG16 weights of torchvision (downloaded once).
+"""
+import argparse
+import json
+import os
+
+import torch
+
+from fastgan_plugin.apis import (
+    ImageDistance,
+    load_image_folder,
+    memorisation,
+    sample_images,
+    to_grid,
+)
+from fastgan_plugin.apis.nearest_neighbors import DISTANCE_METRICS
+from fastgan_plugin.models.editors.fastgan.modules import resize_images
+from fastgan_plugin.utils.cli import add_model_arguments, model_from_args, positive_int, run
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Nearest training images of FastGAN samples, and a memorisation score')
+    add_model_arguments(parser)
+    parser.add_argument('--data', help='folder of the training images (default: '
+                        'train_dataloader.dataset.data_root of the config)')
+    parser.add_argument('--num', type=positive_int, default=16,
+                        help='number of samples (default: 16)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='first seed; samples use seeds SEED..SEED+NUM-1 (default: 0)')
+    parser.add_argument('--k', type=positive_int, default=3,
+                        help='nearest training images shown per sample (default: 3)')
+    parser.add_argument('--metric', choices=DISTANCE_METRICS, default='pixel',
+                        help='image distance (default: pixel)')
+    parser.add_argument('--size', type=positive_int, default=64,
+                        help='resolution the images are compared at (default: 64)')
+    parser.add_argument('--quantile', type=float, default=0.05,
+                        help='quantile of the training NN distances used as threshold '
+                        '(default: 0.05)')
+    parser.add_argument('--resize-mode', choices=('crop', 'pad'), default='crop',
+                        help='how training images are made square (default: crop)')
+    parser.add_argument('--cell-size', type=positive_int, default=128,
+                        help='side of each image in the grid (default: 128)')
+    parser.add_argument('--out', default='nearest_neighbors',
+                        help='output folder (default: nearest_neighbors)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    model = model_from_args(args)
+    loader = model.cfg.get('train_dataloader') or {}
+    data = args.data or (loader.get('dataset') or {}).get('data_root')
+    if not data:
+        raise ValueError('no training images: pass --data DIR (the config sets no '
+                         'train_dataloader.dataset.data_root)')
+    # Training images and samples both go from the model's resolution to ``scale`` the same
+    # way, so that a sample saved as a training image is at distance ~0 from it.
+    im_size = model.generator.im_size
+    scale = min(im_size, max(args.size, args.cell_size))
+    train, paths = load_image_folder(data, im_size, args.resize_mode, scale_to=scale)
+    seeds = list(range(args.seed, args.seed + args.num))
+    samples = sample_images(model, seeds, args.batch_size, args.sample_model, progress=True)
+    samples = resize_images(samples.clamp(-1, 1), scale, 'area')
+    distance = ImageDistance(args.metric, args.size, device=args.device)
+    result = memorisation(distance.pairwise(samples, train, progress=True),
+                          distance.pairwise(train, progress=True), args.k, args.quantile)
+
+    os.makedirs(args.out, exist_ok=True)
+    cells = torch.cat([torch.cat([sample[None], train[indices]])
+                       for sample, indices in zip(samples, result['nn_indices'])])
+    to_grid(resize_images(cells, args.cell_size, 'area'),
+            num_columns=args.k + 1).save(os.path.join(args.out, 'nearest_neighbors.png'))
+    report = dict(
+        metric=args.metric, size=args.size, quantile=args.quantile,
+        threshold=result['threshold'], memorisation_score=result['score'], data=data,
+        samples=[
+            dict(seed=seed, memorised=bool(memorised),
+                 neighbors=[os.path.relpath(paths[j], data) for j in indices.tolist()],
+                 distances=distances.tolist())
+            for seed, memorised, indices, distances in zip(
+                seeds, result['memorised'], result['nn_indices'], result['nn_distances'])
+        ])
+    with open(os.path.join(args.out, 'nearest_neighbors.json'), 'w') as f:
+        json.dump(report, f, indent=2)
+    print(f'memorisation score ({args.metric}, quantile {args.quantile}): '
+          f'{result["score"]:.3f} ({int(result["memorised"].sum())} of {len(seeds)} samples '
+          f'closer to a training image than {result["threshold"]:.4f}); wrote {args.out}')
+
+
+if __name__ == '__main__':
+    run(main)

@@ -1,0 +1,56 @@
+"""Style mixing through the SLE gates: content from one latent, style from another.
+
+    python tools/style_mix.py CONFIG CHECKPOINT [--content-seeds S ...] [--style-seeds S ...]
+                              [--gates R ...] [--out FILE] [--batch-size B] [--device D]
+                              [--sample-model ema|orig]
+
+Examples:
+    python tools/style_mix.py configs/fastgan_1024_pokemon.py pokemon.pth
+    python tools/style_mix.py art.py art.pth --content-seeds 1 2 3 --style-seeds 7 8 --gates 64 128
+
+Writes one grid image: the top row holds the style images, the left column the content
+images, and cell (row c, column s) content c generated with the SLE gates (at the
+resolutions ``--gates``, default all: 64 128 256 512) computed from style s
+(fastgan_plugin.apis.style_mix).
+"""
+import argparse
+import os
+
+import torch
+
+from fastgan_plugin.apis import sample_images, style_mix, to_grid
+from fastgan_plugin.utils.cli import add_model_arguments, model_from_args, run
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='FastGAN style mixing through SLE gates')
+    add_model_arguments(parser)
+    parser.add_argument('--content-seeds', type=int, nargs='+', default=[0, 1, 2, 3],
+                        help='seeds of the content (rows) (default: 0 1 2 3)')
+    parser.add_argument('--style-seeds', type=int, nargs='+', default=[4, 5, 6, 7],
+                        help='seeds of the style (columns) (default: 4 5 6 7)')
+    parser.add_argument('--gates', type=int, nargs='+', default=None,
+                        help='SLE resolutions whose gates come from the style (default: all)')
+    parser.add_argument('--out', default='style_mix.png',
+                        help='grid image to write (default: style_mix.png)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    model = model_from_args(args)
+    mixed = style_mix(model, args.content_seeds, args.style_seeds, args.gates, args.batch_size,
+                      args.sample_model, progress=True)
+    contents = sample_images(model, args.content_seeds, args.batch_size, args.sample_model)
+    styles = sample_images(model, args.style_seeds, args.batch_size, args.sample_model)
+    blank = torch.ones_like(styles[:1])  # white top-left cell
+    rows = [torch.cat([blank, styles])]
+    rows += [torch.cat([content[None], row]) for content, row in zip(contents, mixed)]
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    to_grid(torch.cat(rows), num_columns=len(args.style_seeds) + 1).save(args.out)
+    print(f'wrote {args.out} ({len(args.content_seeds)} contents x {len(args.style_seeds)} '
+          'styles)')
+
+
+if __name__ == '__main__':
+    run(main)
