@@ -10,6 +10,7 @@ from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.utils.config import load_config
+from fastgan_plugin.utils.dist import setup_cpu_distributed
 
 
 def parse_args():
@@ -31,11 +32,14 @@ def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options, args.work_dir)
     cfg.launcher = args.launcher
+    setup_cpu_distributed(cfg)  # --launcher pytorch without a GPU: gloo
     cfg.load_from = args.checkpoint
     runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
-    for name, value in metrics.items():
-        print(f'{name}: {value}')
+    runner.test()
+    # mmagic's MultiTestLoop returns nothing; MMEngine records the results as 'test/<name>'
+    for name, buffer in runner.message_hub.log_scalars.items():
+        if name.startswith('test/'):
+            print(f"{name[len('test/'):]}: {buffer.current()}")
 
 
 if __name__ == '__main__':

@@ -8,6 +8,8 @@ same code path mmagic uses for the real file.
 """
 import glob
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -49,9 +51,9 @@ def tiny_config(tmp_path, max_iters, resume=False):
     options = {
         'model.generator.ngf': 8, 'model.generator.nz': 16, 'model.discriminator.ndf': 8,
         'model.rec_loss.distance': 'l1', 'model.rec_loss.loss_weight': 1.0,
-        'train_dataloader': loader, 'val_dataloader': loader,
+        'train_dataloader': loader, 'val_dataloader': loader, 'test_dataloader': loader,
         'train_cfg.max_iters': max_iters, 'train_cfg.val_interval': 2,
-        'val_evaluator.metrics': metrics,
+        'val_evaluator.metrics': metrics, 'test_evaluator.metrics': metrics,
         'default_hooks.checkpoint.interval': 2, 'default_hooks.logger.interval': 1,
         'custom_hooks': [
             dict(type='VisualizationHook', interval=2, fixed_input=True, n_samples=4,
@@ -92,3 +94,15 @@ def test_train_validate_best_checkpoint_and_resume(tmp_path):
     for name in ('generator', 'discriminator'):
         state = resumed.optim_wrapper[name].optimizer.state_dict()['state']
         assert int(next(iter(state.values()))['step']) == 6, name  # 4 restored + 2 new
+
+    # tools/test.py evaluates the best checkpoint with the config's test metrics
+    config_file = tmp_path / 'tiny_fastgan.py'
+    resumed.cfg.dump(str(config_file))
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO, 'tools', 'test.py'), str(config_file), best[0],
+         '--work-dir', str(tmp_path / 'test')],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = dict(line.split(': ', 1) for line in result.stdout.splitlines() if ': ' in line)
+    assert np.isfinite(float(lines['FID-Full/fid']))
+    assert np.isfinite(float(lines['KID-Full/kid_x1e3']))
