@@ -14,7 +14,7 @@ runner (config's hooks, logging and dataloader reading image files; evaluation o
 in a bare loop calling the model's own ``train_step`` on batches already on the device,
 their ratio, the share of the runner's time spent waiting for data, peak memory, and
 sampling images/s with the EMA generator. Variants: ``fp32`` or fast paths joined by '+'
-(``bf16``, ``fp16``, ``channels_last``, ``cudnn_benchmark``, ``compile``). See
+(``bf16``, ``fp16``, ``channels_last``, ``cudnn_benchmark``). See
 ``docs/benchmarks.md`` and ``fastgan_plugin/utils/benchmark.py``.
 """
 import argparse
@@ -52,8 +52,8 @@ def parse_args(argv=None):
                         help='images per iteration, each measured at every size (default: 8)')
     parser.add_argument('--variants', nargs='+',
                         help='fp32, or fast paths joined by + (bf16, fp16, channels_last, '
-                        'cudnn_benchmark, compile); default: each fast path the device '
-                        'supports, alone and combined')
+                        'cudnn_benchmark); default: each fast path the device supports, '
+                        'alone and combined')
     parser.add_argument('--ngf', type=positive_int, help="generator width (default: the "
                         "config's, 64 as official)")
     parser.add_argument('--ndf', type=positive_int, help="discriminator width (default: the "
@@ -67,6 +67,9 @@ def parse_args(argv=None):
                         help='timed windows; the median is reported (default: 3)')
     parser.add_argument('--window-iters', type=positive_int, default=3,
                         help='iterations (generator calls when sampling) per window (default: 3)')
+    parser.add_argument('--rounds', type=positive_int, default=1,
+                        help='runner and bare loop alternate this many times, their windows '
+                        'pooled: use 2 or more on a shared machine (default: 1)')
     parser.add_argument('--num-workers', type=int,
                         help="dataloader workers of the runner (default: the config's)")
     parser.add_argument('--parts', nargs='+', choices=PARTS, default=list(PARTS),
@@ -108,7 +111,7 @@ def main(argv=None):
                 report['results'].append(benchmark(
                     args.config, im_size=im_size, batch_size=batch_size, variant=variant,
                     ngf=args.ngf, ndf=args.ndf, rec_loss=args.rec_loss, warmup=args.warmup,
-                    windows=args.windows, window_iters=args.window_iters,
+                    windows=args.windows, window_iters=args.window_iters, rounds=args.rounds,
                     num_workers=args.num_workers, parts=args.parts, tmp_dir=args.tmp_dir))
                 print(format_table(report['results'][-1:]), flush=True)
                 if args.out:

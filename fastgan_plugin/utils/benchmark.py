@@ -10,7 +10,10 @@ measures:
   ``train_step`` with the optimizer wrappers the config builds, in a plain Python loop, on
   batches prepared beforehand and already on the device: no runner, no hooks, no data
   loading;
-- ``sample``: generation with the EMA generator in eval mode (:func:`sample_images`).
+- ``sample``: generation with the EMA generator in eval mode (:func:`sample_images`);
+- ``data``: the config's train pipeline alone, item by item in this process: the images per
+  second one dataloader worker can deliver (the runner's ceiling is about ``num_workers``
+  times that, when the workers have cores of their own).
 
 Each is warmed up, then timed over several windows; the median window is reported, with
 every window kept in the result. Peak memory is ``torch.cuda.max_memory_allocated`` on a
@@ -46,14 +49,14 @@ from .config import enable_amp, load_config
 from .demo_data import make_demo_images
 
 #: Fast paths a variant may combine: autocast dtype (``bf16`` / ``fp16``, through
-#: :func:`~fastgan_plugin.utils.config.enable_amp`), ``channels_last`` (FastGAN's option),
-#: ``cudnn_benchmark`` (``env_cfg.cudnn_benchmark``; GPU only) and ``compile`` (MMEngine's
-#: ``compile`` option: ``torch.compile`` of the model's ``train_step``).
-FAST_PATHS = ('bf16', 'fp16', 'channels_last', 'cudnn_benchmark', 'compile')
+#: :func:`~fastgan_plugin.utils.config.enable_amp`), ``channels_last`` (FastGAN's option)
+#: and ``cudnn_benchmark`` (``env_cfg.cudnn_benchmark``; GPU only). ``torch.compile`` is
+#: not one: see docs/benchmarks.md.
+FAST_PATHS = ('bf16', 'fp16', 'channels_last', 'cudnn_benchmark')
 AMP_PATHS = {'bf16': 'bfloat16', 'fp16': 'float16'}
 BASELINE = 'fp32'
 REC_LOSSES = ('l1', 'lpips')
-PARTS = ('runner', 'bare', 'sample')
+PARTS = ('runner', 'bare', 'sample', 'data')
 MIB = 2**20
 
 
@@ -135,7 +138,8 @@ def benchmark_config(config: str,
 
     Returns:
         Config: The config, evaluation and checkpoint saving off (the periodic checkpoint
-        interval is kept), ``log_level='WARNING'``.
+        interval is kept), ``log_level='WARNING'``, ``env_cfg.cudnn_benchmark`` on only
+        with the ``cudnn_benchmark`` fast path.
     """
     paths = parse_variant(variant)
     if rec_loss is not None and rec_loss not in REC_LOSSES:
@@ -176,8 +180,6 @@ def benchmark_config(config: str,
     amp = [AMP_PATHS[p] for p in paths if p in AMP_PATHS]
     if amp:
         enable_amp(cfg, amp[0])
-    if 'compile' in paths:
-        cfg.compile = True
     return cfg
 
 
@@ -252,12 +254,33 @@ class WindowClock(Hook):
             self.peak_mib = self.memory.peak_mib()
 
 
-def _window_stats(stamps: Sequence[float], window_iters: int, batch_size: int) -> dict:
-    durations = [b - a for a, b in zip(stamps[:-1], stamps[1:])]
-    iters_per_s = [window_iters / d for d in durations]
-    median = statistics.median(iters_per_s)
-    return dict(iters_per_s=median, images_per_s=median * batch_size,
-                windows_iters_per_s=iters_per_s, window_seconds=durations)
+def summarise(runs: Sequence[dict], window_iters: int, batch_size: int) -> dict:
+    """Pool the windows of several :func:`time_runner` or :func:`time_bare_loop` runs.
+
+    Args:
+        runs (Sequence[dict]): Their results.
+        window_iters (int): Iterations per window.
+        batch_size (int): Images per iteration.
+
+    Returns:
+        dict: ``iters_per_s`` and ``images_per_s`` of the median window,
+        ``windows_iters_per_s`` (every window, run after run), ``peak_mem_mib`` (the
+        largest) and ``peak_mem_kind``; for runner runs also ``data_wait_share``, the
+        median over windows of data time / window time, with ``windows_data_wait_share``.
+    """
+    seconds = [s for run in runs for s in run['window_seconds']]
+    rates = [window_iters / s for s in seconds]
+    median = statistics.median(rates)
+    summary = dict(iters_per_s=median, images_per_s=median * batch_size,
+                   windows_iters_per_s=rates,
+                   peak_mem_mib=max(run['peak_mem_mib'] for run in runs),
+                   peak_mem_kind=runs[0]['peak_mem_kind'])
+    if 'window_data_seconds' in runs[0]:
+        data = [d for run in runs for d in run['window_data_seconds']]
+        shares = [d / s for d, s in zip(data, seconds)]
+        summary.update(data_wait_share=statistics.median(shares),
+                       windows_data_wait_share=shares)
+    return summary
 
 
 def time_runner(cfg: Config, *, warmup: int, windows: int, window_iters: int) -> dict:
@@ -271,10 +294,9 @@ def time_runner(cfg: Config, *, warmup: int, windows: int, window_iters: int) ->
         window_iters (int): Iterations per window (>= 1).
 
     Returns:
-        dict: ``iters_per_s`` and ``images_per_s`` (median window),
-        ``windows_iters_per_s``, ``window_seconds``, ``data_wait_share`` (median over
-        windows of the data time / window time) with ``windows_data_wait_share``,
-        ``peak_mem_mib``.
+        dict: ``window_seconds`` (each window's length), ``window_data_seconds`` (each
+        window's data time), ``peak_mem_mib`` and ``peak_mem_kind`` (:class:`PeakMemory`);
+        see :func:`summarise`.
     """
     cfg = copy.deepcopy(cfg)
     cfg.train_cfg.max_iters = warmup + windows * window_iters
@@ -284,15 +306,15 @@ def time_runner(cfg: Config, *, warmup: int, windows: int, window_iters: int) ->
     clock = WindowClock(warmup, window_iters, windows)
     runner.register_hook(clock, priority='LOWEST')
     runner.train()
-    stats = _window_stats(clock.stamps, window_iters, cfg.train_dataloader.batch_size)
     data_time = runner.message_hub.get_scalar('train/data_time').data[0]
-    shares = []
-    for k, duration in enumerate(stats['window_seconds']):
-        first = warmup + k * window_iters
-        shares.append(float(sum(data_time[first:first + window_iters])) / duration)
-    stats.update(data_wait_share=statistics.median(shares), windows_data_wait_share=shares,
-                 peak_mem_mib=clock.peak_mib)
-    return stats
+    firsts = [warmup + k * window_iters for k in range(windows)]
+    return dict(window_seconds=_durations(clock.stamps),
+                window_data_seconds=[float(sum(data_time[i:i + window_iters])) for i in firsts],
+                peak_mem_mib=clock.peak_mib, peak_mem_kind=clock.memory.kind)
+
+
+def _durations(stamps: Sequence[float]) -> List[float]:
+    return [b - a for a, b in zip(stamps[:-1], stamps[1:])]
 
 
 def build_model(cfg: Config) -> Tuple[torch.nn.Module, object]:
@@ -311,12 +333,18 @@ def build_model(cfg: Config) -> Tuple[torch.nn.Module, object]:
     return model, build_optim_wrapper(model, cfg.optim_wrapper)
 
 
+def build_dataset(cfg: Config):
+    """The config's train dataset (its pipeline included)."""
+    from mmagic.registry import DATASETS
+
+    init_default_scope(cfg.get('default_scope', 'mmagic'))
+    return DATASETS.build(cfg.train_dataloader.dataset)
+
+
 def in_memory_batches(cfg: Config, model: torch.nn.Module, num_batches: int) -> List[dict]:
     """``num_batches`` batches from the config's train dataset, collated as the runner's
     dataloader collates them and already on the model's device."""
-    from mmagic.registry import DATASETS
-
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    dataset = build_dataset(cfg)
     batch_size = cfg.train_dataloader.batch_size
     if len(dataset) < batch_size * num_batches:
         raise ValueError(f'{len(dataset)} images cannot fill {num_batches} batches of '
@@ -336,18 +364,15 @@ def time_bare_loop(cfg: Config, *, warmup: int, windows: int, window_iters: int,
     batches (:func:`in_memory_batches`, cycled) are built before the clock starts. Each
     iteration sets the message hub's ``iter`` (which ``FastGAN.train_step`` reads) and calls
     ``model.train_step`` with shallow copies of the batch's data samples (the data
-    preprocessor writes the normalised image into them). With the ``compile`` fast path,
-    ``train_step`` is compiled as MMEngine's runner compiles it.
+    preprocessor writes the normalised image into them).
 
     Returns:
-        tuple: ``(stats, model)``; ``stats`` as :func:`time_runner` without the data share.
+        tuple: ``(stats, model)``; ``stats`` as :func:`time_runner` without
+        ``window_data_seconds``.
     """
     model, optim_wrapper = build_model(cfg)
     batches = in_memory_batches(cfg, model, num_batches)
     torch.backends.cudnn.benchmark = bool(cfg.env_cfg.get('cudnn_benchmark', False))
-    train_step = model.train_step
-    if cfg.get('compile'):
-        train_step = torch.compile(train_step)
     hub = MessageHub.get_instance(f'fastgan_benchmark_{time.monotonic_ns()}')
     boundaries = {warmup + k * window_iters for k in range(windows + 1)}
     memory = PeakMemory()
@@ -355,16 +380,37 @@ def time_bare_loop(cfg: Config, *, warmup: int, windows: int, window_iters: int,
     for i in range(max(boundaries)):
         hub.update_info('iter', i)
         batch = batches[i % num_batches]
-        train_step(dict(batch, data_samples=[s.new() for s in batch['data_samples']]),
-                   optim_wrapper)
+        model.train_step(dict(batch, data_samples=[s.new() for s in batch['data_samples']]),
+                         optim_wrapper)
         if i + 1 in boundaries:
             synchronize()
             stamps.append(time.perf_counter())
             if len(stamps) == 1:
                 memory.reset()
-    stats = _window_stats(stamps, window_iters, cfg.train_dataloader.batch_size)
-    stats['peak_mem_mib'] = memory.peak_mib()
-    return stats, model
+    return dict(window_seconds=_durations(stamps), peak_mem_mib=memory.peak_mib(),
+                peak_mem_kind=memory.kind), model
+
+
+def time_data_pipeline(cfg: Config, *, windows: int, window_items: int) -> dict:
+    """Time the config's train pipeline (load, resize, flip, pack) in this process.
+
+    Args:
+        cfg (Config): From :func:`benchmark_config`.
+        windows (int): Timed windows, after one untimed item.
+        window_items (int): Items per window, cycling over the dataset.
+
+    Returns:
+        dict: ``images_per_s`` (median window) and ``windows_images_per_s``.
+    """
+    dataset = build_dataset(cfg)
+    dataset[0]  # warm-up
+    rates = []
+    for k in range(windows):
+        start = time.perf_counter()
+        for i in range(window_items):
+            dataset[(k * window_items + i) % len(dataset)]
+        rates.append(window_items / (time.perf_counter() - start))
+    return dict(images_per_s=statistics.median(rates), windows_images_per_s=rates)
 
 
 @torch.no_grad()
@@ -412,16 +458,21 @@ def benchmark(config: str,
               warmup: int = 2,
               windows: int = 3,
               window_iters: int = 3,
+              rounds: int = 1,
               num_workers: Optional[int] = None,
               num_images: Optional[int] = None,
               parts: Sequence[str] = PARTS,
               tmp_dir: Optional[str] = None) -> dict:
-    """Measure one configuration: runner, bare loop and sampling (see the module doc).
+    """Measure one configuration: runner, bare loop, sampling and data pipeline (see the
+    module doc).
 
     Training images are drawn by :func:`make_demo_images` at ``im_size`` into a temporary
-    folder and read back by the config's pipeline. The runner runs first, then the bare
-    loop; the model trained by the bare loop is then timed sampling (without ``bare``, a
-    freshly built model is).
+    folder and read back by the config's pipeline. The runner and the bare loop alternate
+    ``rounds`` times (each round a fresh runner or model, with its own warm-up), so that a
+    change of load on a shared machine falls on both; their windows are pooled (see
+    :func:`summarise`). The model of the last bare loop is then timed sampling (without
+    ``bare``, a freshly built model is), then the data pipeline (``window_iters`` batches
+    per window).
 
     Args:
         config (str): FastGAN config (see :func:`benchmark_config`).
@@ -432,8 +483,9 @@ def benchmark(config: str,
         ndf (int, optional): Discriminator width; None keeps the config's.
         rec_loss (str, optional): ``'l1'`` or ``'lpips'``; None keeps the config's.
         warmup (int): Untimed iterations before the windows.
-        windows (int): Timed windows per part.
+        windows (int): Timed windows per part (per round for runner and bare loop).
         window_iters (int): Iterations (generator calls when sampling) per window.
+        rounds (int): Runner and bare-loop measurements, alternating.
         num_workers (int, optional): Dataloader workers; None keeps the config's.
         num_images (int, optional): Images written; defaults to two batches, at least 16.
         parts (Sequence[str]): Which of :data:`PARTS` to measure.
@@ -441,12 +493,13 @@ def benchmark(config: str,
 
     Returns:
         dict: The configuration, the machine (device, torch threads, load average before
-        and after), ``runner`` / ``bare`` / ``sample`` results, and when both were timed
-        ``runner_vs_bare`` (runner iterations/s divided by the bare loop's) and
-        ``runner_overhead`` (the runner's extra time per iteration, as a share of the bare
-        loop's).
+        and after), ``runner`` / ``bare`` / ``sample`` / ``data`` results, and when both
+        runner and bare loop were timed ``runner_vs_bare`` (runner iterations/s divided by
+        the bare loop's) and ``runner_overhead`` (the runner's extra time per iteration, as
+        a share of the bare loop's).
     """
-    for value, name in ((warmup, 'warmup'), (windows, 'windows'), (window_iters, 'window_iters')):
+    for value, name in ((warmup, 'warmup'), (windows, 'windows'),
+                        (window_iters, 'window_iters'), (rounds, 'rounds')):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f'{name} must be a positive int, got {value!r}')
     unknown = [p for p in parts if p not in PARTS]
@@ -459,7 +512,7 @@ def benchmark(config: str,
                   ngf=ngf, ndf=ndf, rec_loss=rec_loss, device=device,
                   device_name=(torch.cuda.get_device_name() if device == 'cuda' else 'cpu'),
                   torch=torch.__version__, torch_threads=torch.get_num_threads(),
-                  warmup=warmup, windows=windows, window_iters=window_iters,
+                  warmup=warmup, windows=windows, window_iters=window_iters, rounds=rounds,
                   load_avg_before=os.getloadavg())
     with tempfile.TemporaryDirectory(prefix='fastgan_benchmark_', dir=tmp_dir) as tmp:
         data_root = os.path.join(tmp, 'images')
@@ -470,16 +523,24 @@ def benchmark(config: str,
                                num_workers=num_workers)
         result['num_workers'] = cfg.train_dataloader.num_workers
         timing = dict(warmup=warmup, windows=windows, window_iters=window_iters)
-        if 'runner' in parts:
-            result['runner'] = time_runner(cfg, **timing)
+        runs = {part: [] for part in ('runner', 'bare') if part in parts}
         model = None
-        if 'bare' in parts:
-            result['bare'], model = time_bare_loop(cfg, **timing)
+        for _ in range(rounds):
+            if 'runner' in runs:
+                runs['runner'].append(time_runner(cfg, **timing))
+            if 'bare' in runs:
+                stats, model = time_bare_loop(cfg, **timing)
+                runs['bare'].append(stats)
+        for part, part_runs in runs.items():
+            result[part] = summarise(part_runs, window_iters, batch_size)
         if 'sample' in parts:
             model = model if model is not None else build_model(cfg)[0]
             result['sample'] = time_sampling(model, batch_size=batch_size, windows=windows,
                                              window_batches=window_iters,
                                              amp_dtype=amp[0] if amp else None)
+        if 'data' in parts:
+            result['data'] = time_data_pipeline(cfg, windows=windows,
+                                                window_items=window_iters * batch_size)
     if 'runner' in result and 'bare' in result:
         ratio = result['runner']['iters_per_s'] / result['bare']['iters_per_s']
         result.update(runner_vs_bare=ratio, runner_overhead=1 / ratio - 1)
@@ -491,7 +552,7 @@ def format_table(results: Sequence[dict]) -> str:
     """A Markdown table of :func:`benchmark` results, one row each."""
     header = ('size', 'batch', 'ngf/ndf', 'rec', 'variant', 'runner it/s', 'bare it/s',
               'runner/bare', 'overhead', 'data wait', 'runner img/s', 'sample img/s',
-              'peak MiB runner / bare', 'load 1 min')
+              'pipeline img/s', 'peak MiB runner / bare', 'load 1 min')
 
     def number(part: Optional[dict], key: str, fmt: str = '{:.3g}') -> str:
         return fmt.format(part[key]) if part and part.get(key) is not None else '-'
@@ -505,6 +566,7 @@ def format_table(results: Sequence[dict]) -> str:
             number(bare, 'iters_per_s'), number(r, 'runner_vs_bare', '{:.3f}'),
             number(r, 'runner_overhead', '{:+.1%}'), number(runner, 'data_wait_share', '{:.1%}'),
             number(runner, 'images_per_s'), number(r.get('sample'), 'images_per_s'),
+            number(r.get('data'), 'images_per_s'),
             ' / '.join(number(part, 'peak_mem_mib', '{:.0f}') for part in (runner, bare)),
             f"{r['load_avg_before'][0]:.1f} -> {r['load_avg_after'][0]:.1f}"))
     lines = ['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)]

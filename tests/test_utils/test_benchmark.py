@@ -15,6 +15,7 @@ from fastgan_plugin.utils.benchmark import (
     default_variants,
     format_table,
     parse_variant,
+    summarise,
 )
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,7 +26,7 @@ TINY = dict(im_size=256, batch_size=2, ngf=8, ndf=8, rec_loss='l1')
 def test_parse_variant():
     assert parse_variant('fp32') == ()
     assert parse_variant('bf16+channels_last') == ('bf16', 'channels_last')
-    for bad in ('fp64', 'bf16+fp16', 'bf16+bf16', '', 'fp32+bf16'):
+    for bad in ('fp64', 'bf16+fp16', 'bf16+bf16', '', 'fp32+bf16', 'compile'):
         with pytest.raises(ValueError, match='variant'):
             parse_variant(bad)
 
@@ -57,15 +58,30 @@ def test_benchmark_config(tmp_path):
     for name in ('generator', 'discriminator'):
         assert cfg.optim_wrapper[name].type == 'MixedPrecisionOptimWrapper'
         assert cfg.optim_wrapper[name].dtype == 'bfloat16'
-    assert cfg.env_cfg.cudnn_benchmark is False and cfg.get('compile') is None
+    assert cfg.env_cfg.cudnn_benchmark is False
 
-    fast = benchmark_config(CONFIG, im_size=256, batch_size=2, variant='compile+cudnn_benchmark',
+    fast = benchmark_config(CONFIG, im_size=256, batch_size=2, variant='cudnn_benchmark',
                             data_root=str(tmp_path), work_dir=str(tmp_path / 'work'))
-    assert fast.compile is True and fast.env_cfg.cudnn_benchmark is True
+    assert fast.env_cfg.cudnn_benchmark is True and fast.model.channels_last is False
     assert fast.model.generator.ngf == 64 and fast.optim_wrapper.generator.get('type') is None
     with pytest.raises(ValueError, match='rec_loss'):
         benchmark_config(CONFIG, im_size=256, batch_size=2, rec_loss='vgg',
                          data_root=str(tmp_path), work_dir=str(tmp_path))
+
+
+def test_summarise_pools_the_windows_of_every_run():
+    runs = [dict(window_seconds=[2.0, 4.0], window_data_seconds=[0.2, 0.0], peak_mem_mib=10.,
+                 peak_mem_kind='rss_peak'),
+            dict(window_seconds=[1.0], window_data_seconds=[0.5], peak_mem_mib=30.,
+                 peak_mem_kind='rss_peak')]
+    summary = summarise(runs, window_iters=2, batch_size=8)
+    assert summary['windows_iters_per_s'] == [1.0, 0.5, 2.0]
+    assert summary['iters_per_s'] == 1.0 and summary['images_per_s'] == 8.0
+    assert summary['windows_data_wait_share'] == [0.1, 0.0, 0.5]
+    assert summary['data_wait_share'] == 0.1
+    assert summary['peak_mem_mib'] == 30. and summary['peak_mem_kind'] == 'rss_peak'
+    bare = [{k: v for k, v in run.items() if k != 'window_data_seconds'} for run in runs]
+    assert 'data_wait_share' not in summarise(bare, window_iters=2, batch_size=8)
 
 
 def test_peak_memory_sees_a_new_allocation():
@@ -80,15 +96,17 @@ def test_peak_memory_sees_a_new_allocation():
 @pytest.mark.slow
 def test_benchmark_measures_every_part(tmp_path):
     result = benchmark(CONFIG, **TINY, variant='bf16+channels_last', warmup=1, windows=1,
-                       window_iters=1, num_workers=0, tmp_dir=str(tmp_path))
+                       window_iters=1, rounds=2, num_workers=0, tmp_dir=str(tmp_path))
     assert os.listdir(tmp_path) == []  # the temporary images and work dir are gone
     for part in ('runner', 'bare'):
         stats = result[part]
-        assert stats['iters_per_s'] > 0 and len(stats['windows_iters_per_s']) == 1
+        assert stats['iters_per_s'] > 0 and len(stats['windows_iters_per_s']) == 2  # rounds
         assert stats['images_per_s'] == pytest.approx(2 * stats['iters_per_s'])
         assert stats['peak_mem_mib'] > 0
+        assert stats['peak_mem_kind'] in ('cuda_max_allocated', 'rss_peak')
     assert 0 <= result['runner']['data_wait_share'] < 1
-    assert result['sample']['images_per_s'] > 0
+    assert len(result['runner']['windows_data_wait_share']) == 2
+    assert result['sample']['images_per_s'] > 0 and result['data']['images_per_s'] > 0
     assert result['runner_vs_bare'] == pytest.approx(
         result['runner']['iters_per_s'] / result['bare']['iters_per_s'])
     assert result['runner_overhead'] == pytest.approx(1 / result['runner_vs_bare'] - 1)
@@ -104,5 +122,7 @@ def test_benchmark_measures_every_part(tmp_path):
 def test_benchmark_checks_its_arguments(tmp_path):
     with pytest.raises(ValueError, match='windows'):
         benchmark(CONFIG, **TINY, windows=0)
+    with pytest.raises(ValueError, match='rounds'):
+        benchmark(CONFIG, **TINY, rounds=0)
     with pytest.raises(ValueError, match='parts'):
         benchmark(CONFIG, **TINY, parts=('train', ))

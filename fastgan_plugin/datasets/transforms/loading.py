@@ -84,7 +84,7 @@ def pil_to_rgb(img: Image.Image, background: Tuple[int, int, int] = (255, 255, 2
         rgba = img.convert('RGBA')
         canvas = Image.new('RGBA', rgba.size, (*background, 255))
         img = Image.alpha_composite(canvas, rgba)
-    return np.array(img.convert('RGB'))
+    return np.array(img if img.mode == 'RGB' else img.convert('RGB'))  # one copy, not two
 
 
 @TRANSFORMS.register_module()

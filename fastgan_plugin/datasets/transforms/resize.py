@@ -108,7 +108,8 @@ class ResizeToSquare(BaseTransform):
                          if isinstance(img, np.ndarray) else type(img).__name__)
             raise TypeError(f'ResizeToSquare: results[{self.key!r}] must be a uint8 array of '
                             f'shape (H, W, 3) as LoadRGBImage gives, got a {described}')
-        results[self.key] = self._resize(Image.fromarray(img))
+        if img.shape[:2] != (self.size, self.size):  # else unchanged, without a copy
+            results[self.key] = self._resize(Image.fromarray(img))
         return results
 
     def _resize(self, img: Image.Image) -> np.ndarray:

@@ -55,8 +55,8 @@ class HingeLoss(nn.Module):
 
         Args:
             pred (Tensor): Discriminator logits of any shape, unbounded; higher means
-                more real. Any floating dtype: the loss is computed in float32 (so under
-                mixed precision the margin draws are those of a float32 run).
+                more real. float16 and bfloat16 logits (mixed precision) are taken to
+                float32 first, so the loss and the margin draws are those of float32.
             target (str): Which term: ``'real'`` (D step on real images), ``'fake'``
                 (D step on generated images) or ``'generator'`` (G step on generated
                 images).
@@ -66,7 +66,8 @@ class HingeLoss(nn.Module):
         """
         if target not in HINGE_TARGETS:
             raise ValueError(f'target must be one of {HINGE_TARGETS}, got {target!r}')
-        pred = pred.float()  # mixed precision: margin draws and means in float32
+        # At least float32 (mixed precision gives float16 / bfloat16 logits).
+        pred = pred.to(torch.promote_types(pred.dtype, torch.float32))
         if target == 'generator':
             loss = -pred.mean()
         elif target == 'real':

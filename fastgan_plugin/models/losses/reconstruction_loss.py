@@ -102,8 +102,9 @@ class ReconstructionLoss(nn.Module):
         if self.distance == 'lpips':
             if pred.size(1) != 3:
                 raise ValueError(f'LPIPS needs 3-channel images, got {pred.size(1)} channels')
-            # float(): under autocast LPIPS returns float16 / bfloat16 distances.
-            per_sample = self._lpips_net(pred, target, normalize=False).flatten().float()
+            per_sample = self._lpips_net(pred, target, normalize=False).flatten()
+            # At least float32: under autocast LPIPS returns float16 / bfloat16 distances.
+            per_sample = per_sample.to(torch.promote_types(per_sample.dtype, torch.float32))
         elif self.distance == 'l1':
             per_sample = (pred - target).abs().flatten(1).mean(dim=1)
         else:

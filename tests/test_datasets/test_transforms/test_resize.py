@@ -59,7 +59,7 @@ def test_pad_value_defaults_to_white_and_accepts_one_integer():
 @pytest.mark.parametrize('mode', ['crop', 'pad'])
 def test_square_image_of_the_right_size_is_unchanged(mode):
     img = _random(12, 12)
-    np.testing.assert_array_equal(_resize(img, 12, mode=mode), img)
+    assert _resize(img, 12, mode=mode) is img  # not even copied
 
 
 @pytest.mark.parametrize('mode', ['crop', 'pad'])

@@ -75,3 +75,14 @@ def test_invalid_arguments():
         HingeLoss(loss_weight=-1)
     with pytest.raises(ValueError, match='loss_weight'):
         HingeLoss(loss_weight=True)
+
+
+@pytest.mark.parametrize('target', ['real', 'fake', 'generator'])
+def test_low_precision_logits_give_the_float32_loss(target):
+    pred = _logits().bfloat16()
+    torch.manual_seed(123)
+    loss = HingeLoss()(pred, target)
+    torch.manual_seed(123)
+    expected = HingeLoss()(pred.float(), target)
+    assert loss.dtype == torch.float32
+    torch.testing.assert_close(loss, expected, rtol=0, atol=0)

@@ -127,3 +127,17 @@ def test_invalid_arguments(lpips_loss):
         lpips_loss(_images(0, size=16), _images(1, size=8))
     with pytest.raises(ValueError, match='3-channel'):
         lpips_loss(torch.zeros(1, 1, 16, 16), torch.zeros(1, 1, 16, 16))
+
+
+def test_lpips_under_autocast_runs_in_bfloat16_and_returns_float32(lpips_loss):
+    seen = []
+    conv = next(m for m in lpips_loss.lpips_net.modules() if isinstance(m, nn.Conv2d))
+    handle = conv.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    try:
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            loss = lpips_loss(_images(0), _images(1))
+    finally:
+        handle.remove()
+    assert set(seen) == {torch.bfloat16}
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
+    torch.testing.assert_close(loss, lpips_loss(_images(0), _images(1)), rtol=0.05, atol=0)

@@ -61,6 +61,7 @@ def test_glu_and_noise_injection():
     assert difference.abs().sum() > 0
     # One noise map per sample, shared by the channels.
     torch.testing.assert_close(difference[:, :1].expand_as(difference), difference)
+    assert noise(x.bfloat16()).dtype == torch.bfloat16  # mixed precision stays low
 
 
 def test_init_layer_accepts_flat_and_4d_noise():

@@ -104,3 +104,26 @@ def test_refuses_module_without_weight_and_bad_dim():
         spectral_norm(nn.ReLU())
     with pytest.raises(ValueError, match='dim'):
         LegacyOrderSpectralNorm(torch.zeros(3, 4), dim=2)
+
+
+def test_sigma_is_computed_without_autocast(monkeypatch):
+    """CUDA autocast runs torch.mv in float16 and torch.dot then refuses the float32 u; the
+    CPU's autocast does not lower torch.mv, so here the test checks that autocast is off
+    where sigma is computed, and that the layer still runs in bfloat16."""
+    _, layer = _pair(LAYERS[0][0])
+    layer.eval()  # no power iteration: the same weight twice
+    expected = layer.weight
+    states = []
+    normalise = LegacyOrderSpectralNorm._normalise
+
+    def recording(self, weight):
+        states.append(torch.is_autocast_enabled('cpu'))
+        return normalise(self, weight)
+
+    monkeypatch.setattr(LegacyOrderSpectralNorm, '_normalise', recording)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        weight = layer.weight
+        out = layer(torch.randn(2, 4, 8, 8))
+    assert states == [False, False]
+    assert weight.dtype == torch.float32 and out.dtype == torch.bfloat16
+    torch.testing.assert_close(weight, expected, rtol=0, atol=0)
