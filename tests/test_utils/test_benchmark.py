@@ -2,13 +2,14 @@
 part producing the table and JSON fields (timings are never asserted)."""
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 import torch
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.utils.benchmark import (
-    PeakMemory,
     benchmark,
     benchmark_config,
     check_variant_device,
@@ -84,13 +85,24 @@ def test_summarise_pools_the_windows_of_every_run():
     assert 'data_wait_share' not in summarise(bare, window_iters=2, batch_size=8)
 
 
+PEAK_MEMORY_PROBE = """
+import torch
+from fastgan_plugin.utils.benchmark import PeakMemory
+memory = PeakMemory()
+memory.reset()
+before = memory.peak_mib()
+block = torch.ones(64 * 2**20 // 4, device='cuda' if memory.cuda else 'cpu')  # 64 MiB
+print(memory.peak_mib() - before)
+"""
+
+
 def test_peak_memory_sees_a_new_allocation():
-    memory = PeakMemory()
-    memory.reset()
-    before = memory.peak_mib()
-    block = torch.ones(64 * 2**20 // 4, device='cuda' if memory.cuda else 'cpu')  # 64 MiB
-    assert memory.peak_mib() >= before + 60
-    del block
+    # A fresh process: in a long test session the allocator may hand out pages that are
+    # already resident, which a peak-RSS reading rightly does not count.
+    result = subprocess.run([sys.executable, '-c', PEAK_MEMORY_PROBE], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert float(result.stdout.split()[-1]) >= 60
 
 
 @pytest.mark.slow
