@@ -57,8 +57,10 @@ if __name__ == '__main__':
         include_package_data=True,
         package_data={'fastgan_plugin': ['.mim/**/*', '.mim/*']},
         zip_safe=False,
+        # mmengine: the range whose private code fastgan_plugin patches
+        # (fastgan_plugin/utils/version_check.py; checked again on import).
         install_requires=[
-            'torch>=2.0', 'mmengine>=0.10.0,<1.0.0', 'mmcv>=2.0.0,<2.2.0',
-            'mmagic==1.2.0', 'lpips', 'numpy<2', 'pillow', 'tqdm'
+            'torch>=2.0', 'mmengine>=0.10.0,<0.11.0', 'mmcv>=2.0.0,<2.2.0',
+            'mmagic==1.2.0', 'lpips', 'numpy<2', 'packaging', 'pillow', 'tqdm'
         ],
     )

@@ -5,8 +5,6 @@ _base_ = [
 ]
 
 # 100-shot Obama at 256x256: the paper's set has about 100 images.
-# Put them (any of jpg, jpeg, png, webp, bmp, tif, tiff) directly in data_root.
+# Put them (any of jpg, jpeg, png, webp, bmp, tif, tiff) directly in data_root, the
+# folder of training and of FID / KID (tools/train.py --data-root DIR overrides it).
 data_root = 'data/100-shot-obama'
-train_dataloader = dict(dataset=dict(data_root=data_root))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader

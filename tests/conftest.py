@@ -1,8 +1,13 @@
-"""Shared pytest fixtures.
+"""Shared pytest fixtures, and the report of the tests that need the official fixtures.
 
-The official-format checkpoints live outside the repository, in ``../shared/fixtures/official``
-(beside the checkout, as on developers' machines and in CI); ``FASTGAN_FIXTURES`` overrides
-the location. A missing folder fails the tests that need it instead of skipping them.
+The official-format fixtures (checkpoints of the official FastGAN-pytorch models, with inputs
+and outputs to reproduce, and a recorded training trajectory) live outside the repository:
+in ``../shared/fixtures/official`` beside the checkout (developers' machines and CI), or in
+the folder ``FASTGAN_FIXTURES`` names. Every test that needs them requests
+:func:`official_fixture_dir` and is marked ``official_fixtures`` (``-m official_fixtures``
+selects them). Without the files those tests do not run, and the terminal summary names
+each of them, why, and how to get them; with ``FASTGAN_REQUIRE_FIXTURES=1`` (``.ci/run``
+sets it) they fail instead, so CI cannot pass without them.
 """
 import os
 from pathlib import Path
@@ -11,16 +16,74 @@ import pytest
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES_ENV = 'FASTGAN_FIXTURES'
+REQUIRE_FIXTURES_ENV = 'FASTGAN_REQUIRE_FIXTURES'
+OFFICIAL_MARKER = 'official_fixtures'
+OFFICIAL_FIXTURE_FILES = (
+    'fastgan_official_256_ngf8.pth',
+    'fastgan_official_256_ngf8_io.pt',
+    'fastgan_official_256_ngf8_trajectory.pt',
+    'fastgan_official_1024_ngf8.pth',
+    'fastgan_official_1024_ngf8_io.pt',
+)
+HOW_TO_GET_FIXTURES = (
+    f'set {FIXTURES_ENV} to a folder of the official-format fixtures (fastgan_official_*_ngf8*, '
+    'made from the official FastGAN-pytorch models; their README describes them), or put that '
+    'folder at ../shared/fixtures/official beside the checkout')
+
+
+def official_fixture_path() -> Path:
+    """Where the official fixtures are looked for: ``$FASTGAN_FIXTURES`` or the default."""
+    default = REPO_ROOT.parent / 'shared' / 'fixtures' / 'official'
+    return Path(os.environ.get(FIXTURES_ENV) or default)
+
+
+def fixtures_required() -> bool:
+    """Whether missing official fixtures fail the tests (``FASTGAN_REQUIRE_FIXTURES=1``)."""
+    return os.environ.get(REQUIRE_FIXTURES_ENV, '0') not in ('', '0')
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', f'{OFFICIAL_MARKER}: needs the official-format fixtures ({FIXTURES_ENV}); '
+        'reported as not run without them, failed with FASTGAN_REQUIRE_FIXTURES=1')
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if 'official_fixture_dir' in getattr(item, 'fixturenames', ()):
+            item.add_marker(OFFICIAL_MARKER)
 
 
 @pytest.fixture(scope='session')
 def official_fixture_dir() -> Path:
-    default = REPO_ROOT.parent / 'shared' / 'fixtures' / 'official'
-    path = Path(os.environ.get('FASTGAN_FIXTURES', default))
-    if not (path / 'fastgan_official_256_ngf8.pth').is_file():
-        pytest.fail(f'official FastGAN fixtures not found in {path}: set FASTGAN_FIXTURES to '
-                    'the folder holding fastgan_official_*_ngf8.pth')
+    """The folder of the official fixtures; without every file, skip (or fail if required)."""
+    path = official_fixture_path()
+    missing = [name for name in OFFICIAL_FIXTURE_FILES if not (path / name).is_file()]
+    if missing:
+        message = (f'official FastGAN fixtures not found in {path} (missing: '
+                   f'{", ".join(missing)}): {HOW_TO_GET_FIXTURES}')
+        if fixtures_required():
+            pytest.fail(f'{REQUIRE_FIXTURES_ENV} is set and {message}', pytrace=False)
+        pytest.skip(message)
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """A section of its own, naming every official-fixture test that did not run."""
+    not_run = [report for report in terminalreporter.stats.get('skipped', [])
+               if OFFICIAL_MARKER in report.keywords]
+    if not not_run:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section('official-parity tests NOT RUN', sep='!', red=True, bold=True)
+    count = f'{len(not_run)} test' + ('s' if len(not_run) > 1 else '')
+    write(f'{count} against the official FastGAN code did not run: no fixtures in '
+          f'{official_fixture_path()}.', red=True, bold=True)
+    write(f'To run them, {HOW_TO_GET_FIXTURES}. {REQUIRE_FIXTURES_ENV}=1 (as in .ci/run) '
+          'makes missing fixtures fail.', red=True)
+    for report in not_run:
+        write(f'NOT RUN {report.nodeid}', red=True)
 
 
 def _settle_batch_norm(generator: torch.nn.Module, noise_size: int) -> None:

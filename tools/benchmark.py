@@ -27,11 +27,14 @@ import time
 import torch
 from mmengine.device import get_device
 
+from fastgan_plugin.engine.optimizers.mixed_precision_optim_wrapper import cpu_has_native_bf16
 from fastgan_plugin.utils.benchmark import (
     PARTS,
     REC_LOSSES,
     benchmark,
     check_variant_device,
+    cpu_flags,
+    cpu_model,
     default_variants,
     format_table,
 )
@@ -53,7 +56,8 @@ def parse_args(argv=None):
     parser.add_argument('--variants', nargs='+',
                         help='fp32, or fast paths joined by + (bf16, fp16, channels_last, '
                         'cudnn_benchmark); default: each fast path the device supports, '
-                        'alone and combined')
+                        'alone and combined (on a CPU bf16 only where it is native: '
+                        'AVX512-BF16 or AMX)')
     parser.add_argument('--ngf', type=positive_int, help="generator width (default: the "
                         "config's, 64 as official)")
     parser.add_argument('--ndf', type=positive_int, help="discriminator width (default: the "
@@ -83,12 +87,8 @@ def parse_args(argv=None):
 
 def machine() -> dict:
     """What the numbers were measured on."""
-    cpu = platform.processor() or platform.machine()
-    if os.path.exists('/proc/cpuinfo'):
-        with open('/proc/cpuinfo') as info:
-            cpu = next((line.split(':', 1)[1].strip() for line in info
-                        if line.startswith('model name')), cpu)
-    return dict(cpu=cpu, cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
+    return dict(cpu=cpu_model(), cpu_flags=cpu_flags(), cpu_native_bf16=cpu_has_native_bf16(),
+                cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
                 device=get_device(),
                 gpu=torch.cuda.get_device_name() if torch.cuda.is_available() else None,
                 python=platform.python_version(), torch=torch.__version__,

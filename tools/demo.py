@@ -1,9 +1,10 @@
-"""The README's demo: draw a small image set, train FastGAN on it offline, sample from it.
+"""The README's demo: render 101 OpenMoji faces, train FastGAN on them offline, sample.
 
-    python tools/demo.py [--work-dir DIR] [--iters N] [--num-images N] [--num-generated N]
+    python tools/demo.py [--work-dir DIR] [--iters N] [--num-generated N]
 """
 import argparse
 import os
+import sys
 import time
 
 from mmengine.runner import Runner
@@ -11,10 +12,11 @@ from mmengine.runner import Runner
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.apis import generate_to_folder
 from fastgan_plugin.utils.config import load_config
-from fastgan_plugin.utils.demo_data import make_demo_images
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, 'configs', 'fastgan_demo_cpu.py')
+sys.path.insert(0, os.path.join(ROOT, 'tools', 'dataset_converters'))
+from openmoji import ATTRIBUTION, LICENSE_FILE, render_openmoji  # noqa: E402
 
 
 def parse_args():
@@ -22,7 +24,6 @@ def parse_args():
     parser.add_argument('--work-dir', default='work_dirs/fastgan_demo_cpu',
                         help='where data, logs, samples and the checkpoint go')
     parser.add_argument('--iters', type=int, default=None, help='training iterations')
-    parser.add_argument('--num-images', type=int, default=64, help='images in the data set')
     parser.add_argument('--num-generated', type=int, default=16,
                         help='images generated after training')
     return parser.parse_args()
@@ -33,15 +34,19 @@ def main():
     start = time.time()
     work_dir = os.path.abspath(args.work_dir)
     data_root = os.path.join(work_dir, 'data')
-    options = {'train_dataloader.dataset.data_root': data_root}
+    options = {'train_dataloader.dataset.data_root': data_root,
+               'val_dataloader.dataset.data_root': data_root}
     if args.iters is not None:
         options.update({'train_cfg.max_iters': args.iters,
+                        'train_cfg.val_interval': args.iters,
                         'default_hooks.checkpoint.interval': args.iters})
     cfg = load_config(CONFIG, options, work_dir)
 
-    make_demo_images(data_root, args.num_images, size=cfg.model.generator.im_size)
+    images = render_openmoji(data_root, size=cfg.model.generator.im_size)
+    print(f'{len(images)} training images in {data_root}\n{ATTRIBUTION}')
     runner = Runner.from_cfg(cfg)
-    runner.train()
+    runner.train()  # ends with the SWD of the EMA samples against the training images
+    swd = runner.message_hub.get_scalar('val/SWD/avg').current()
 
     model = runner.model.eval()
     generated = os.path.join(work_dir, 'generated')
@@ -49,11 +54,19 @@ def main():
     checkpoint = os.path.join(work_dir, f'iter_{runner.iter}.pth')
     vis_dir = os.path.join(runner.log_dir, 'vis_data', 'vis_image')
     print(f'\nFastGAN demo finished in {time.time() - start:.0f} s')
-    print(f'  training images : {data_root} ({args.num_images} drawn by code)')
+    print(f'  training images : {data_root} ({len(images)} OpenMoji faces, licence in '
+          f'{LICENSE_FILE})')
+    print(f'  attribution     : {ATTRIBUTION}')
     print(f'  sample grids    : {vis_dir} (EMA samples and reconstructions every 100 iters)')
+    print(f'  SWD (EMA samples vs training images, x1e3, lower is closer): {swd:.1f}')
     print(f'  checkpoint      : {checkpoint}')
     print(f'  generated images: {generated} ({args.num_generated} PNGs)')
     print(f'  log             : {runner.log_dir}')
+
+    from train import write_report  # tools/train.py: tools/report.py's page of this run
+
+    report = write_report(work_dir, runner.logger)
+    print(f'  training report : {report or "not written (see the warning above)"}')
 
 
 if __name__ == '__main__':

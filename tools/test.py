@@ -1,6 +1,6 @@
 """Evaluate a FastGAN checkpoint with the config's test metrics (FID, KID, ...).
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options ...]
+    python tools/test.py CONFIG CHECKPOINT [--data-root DIR] [--work-dir DIR] [--cfg-options ...]
 """
 import argparse
 import os
@@ -18,6 +18,10 @@ def parse_args():
     parser.add_argument('config', help='config file, or fastgan_plugin::<name>.py')
     parser.add_argument('checkpoint', help='checkpoint file or URL')
     parser.add_argument('--work-dir', help='where the evaluation logs go')
+    parser.add_argument('--data-root', metavar='DIR',
+                        help='folder of images for training and for the real images of '
+                        "FID / KID: sets the config's data_root and the data_root of "
+                        'train_dataloader, val_dataloader and test_dataloader')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -30,7 +34,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    cfg = load_config(args.config, args.cfg_options, args.work_dir, args.data_root)
     cfg.launcher = args.launcher
     setup_cpu_distributed(cfg)  # --launcher pytorch without a GPU: gloo
     cfg.load_from = args.checkpoint

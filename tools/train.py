@@ -2,6 +2,7 @@
 
 Examples:
     python tools/train.py configs/fastgan_1024_pokemon.py
+    python tools/train.py configs/fastgan_1024_pokemon.py --data-root /my/images  # train+val+test
     python tools/train.py configs/fastgan_1024_pokemon.py --resume          # latest in work dir
     python tools/train.py configs/fastgan_1024_pokemon.py --resume work_dirs/x/iter_5000.pth
     python tools/train.py configs/fastgan_1024_pokemon.py --amp --cfg-options train_cfg.max_iters=9
@@ -11,6 +12,7 @@ import argparse
 import os
 
 from mmengine.config import DictAction
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401  (registers FastGAN and fastgan_plugin:: config paths)
@@ -28,10 +30,19 @@ def parse_args():
         'checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision for generator and discriminator')
-    parser.add_argument('--amp-dtype', choices=AMP_DTYPES, default='float16',
-                        help='autocast dtype with --amp (default: float16)')
+    parser.add_argument('--amp-dtype', choices=AMP_DTYPES, default='auto',
+                        help='autocast dtype with --amp; auto: bfloat16 where the GPU or CPU '
+                        'has it natively, else float16 on a GPU and float32 (with a warning) '
+                        'on a CPU without AVX512-BF16 or AMX (default: auto)')
+    parser.add_argument('--data-root', metavar='DIR',
+                        help='folder of images for training and for the real images of '
+                        "FID / KID: sets the config's data_root and the data_root of "
+                        'train_dataloader, val_dataloader and test_dataloader')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_cfg.max_iters=1000')
+    parser.add_argument('--no-report', action='store_true',
+                        help='do not write the HTML training report (tools/report.py) into '
+                        'the work dir at the end')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher for distributed training')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -42,7 +53,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    cfg = load_config(args.config, args.cfg_options, args.work_dir, args.data_root)
     cfg.launcher = args.launcher
     setup_cpu_distributed(cfg)  # --launcher pytorch without a GPU: gloo, CPU DDP
     if args.amp:
@@ -55,6 +66,27 @@ def main():
     runner = Runner.from_cfg(cfg)
     runner.train()
     runner.logger.info(f'Checkpoints, logs and samples are in {os.path.abspath(cfg.work_dir)}')
+    if not args.no_report and is_main_process():
+        write_report(cfg.work_dir, runner.logger)
+
+
+def write_report(work_dir: str, logger):
+    """Write ``<work_dir>/report.html`` (tools/report.py) and log its path.
+
+    Returns:
+        str | None: The page's path; None if it could not be written (a warning, since
+        the checkpoints are saved: a page never fails a training run).
+    """
+    try:
+        import report  # tools/report.py, beside this script
+
+        path = os.path.abspath(report.build_report(report.parse_args([work_dir])))
+    except Exception as error:
+        logger.warning(f'the training report could not be written ({type(error).__name__}: '
+                       f'{error}); write it later with: python tools/report.py {work_dir}')
+        return None
+    logger.info(f'Training report: {path}')
+    return path
 
 
 if __name__ == '__main__':

@@ -29,7 +29,8 @@ What is checked when:
 
 - Build time (dataset construction, before training starts): the folder exists and is a
   folder; files are listed (symbolic links followed, extensions jpg, jpeg, png, webp, bmp,
-  tif, tiff in any case; other files are ignored with one summary line); each image file
+  tif, tiff in any case unless ``extensions`` / ``case_sensitive`` say otherwise; other files
+  are ignored with one summary line); each image file
   is opened (zero-byte files, non-image content, unknown formats and unsupported pixel
   modes are caught from the header), PNGs are verified chunk by chunk against their CRCs
   (catches truncation without decompressing), JPEGs are decoded at 1/8 scale (catches
@@ -56,7 +57,6 @@ from PIL import Image
 from .transforms.loading import SUPPORTED_MODES
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff')
-_EXTENSIONS_TEXT = ', '.join(IMAGE_EXTENSIONS) + ' (any case)'
 _MAX_EXAMPLES = 5
 _MAX_CHECK_THREADS = 8
 
@@ -88,13 +88,16 @@ def check_image(path: str) -> Optional[str]:
     return None
 
 
-def _scan_folder(root: str, recursive: bool) -> Tuple[List[str], List[str], List[str]]:
+def _scan_folder(root: str, recursive: bool, extensions: Sequence[str] = IMAGE_EXTENSIONS,
+                 case_sensitive: bool = False) -> Tuple[List[str], List[str], List[str]]:
     """List a folder's files, following symbolic links.
 
     Args:
         root (str): The folder.
         recursive (bool): Whether to descend into subfolders (each real folder is visited
             once, so symbolic-link loops end).
+        extensions (Sequence[str]): Suffixes of image files, with the dot.
+        case_sensitive (bool): Match the suffixes exactly instead of in any case.
 
     Returns:
         tuple[list[str], list[str], list[str]]: Image files (by extension), other files
@@ -117,7 +120,8 @@ def _scan_folder(root: str, recursive: bool) -> Tuple[List[str], List[str], List
             dirnames.clear()
         for name in filenames:
             rel = os.path.normpath(os.path.join(rel_dir, name))
-            is_image = os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+            suffix = os.path.splitext(name)[1]
+            is_image = (suffix if case_sensitive else suffix.lower()) in extensions
             (images if is_image else others).append(rel)
     return sorted(images), sorted(others), sorted(skipped_dirs)
 
@@ -126,6 +130,58 @@ def _examples(names: Sequence[str]) -> str:
     """Quote up to ``_MAX_EXAMPLES`` names, e.g. ``'a.txt', 'b.txt', ...``."""
     quoted = ', '.join(repr(name) for name in names[:_MAX_EXAMPLES])
     return quoted + (', ...' if len(names) > _MAX_EXAMPLES else '')
+
+
+def _extensions_text(extensions: Sequence[str], case_sensitive: bool) -> str:
+    return ', '.join(extensions) + (' (exactly)' if case_sensitive else ' (any case)')
+
+
+def find_image_files(root: str,
+                     recursive: bool = False,
+                     extensions: Sequence[str] = IMAGE_EXTENSIONS,
+                     case_sensitive: bool = False) -> Tuple[List[str], List[str], List[str]]:
+    """List the image files of a training folder, or raise an error naming the folder.
+
+    Only names are looked at (no file is opened): cheap enough for a command-line check
+    before anything is built, e.g. ``tools/train.py --data-root``.
+
+    Args:
+        root (str): The folder.
+        recursive (bool): Also list images in subfolders.
+        extensions (Sequence[str]): Suffixes of image files, with the dot.
+        case_sensitive (bool): Match the suffixes exactly instead of in any case.
+
+    Returns:
+        tuple[list[str], list[str], list[str]]: Image files, other files and the
+        subfolders not descended into, as sorted paths relative to ``root``.
+
+    Raises:
+        FileNotFoundError: If ``root`` does not exist.
+        NotADirectoryError: If ``root`` is not a folder.
+        ValueError: If no image file is found (suggests ``recursive=True`` when only
+            subfolders hold images).
+    """
+    where = f'{root!r} (absolute path {os.path.abspath(root)!r})'
+    if not os.path.exists(root):
+        raise FileNotFoundError(f'FewShotImageDataset: data_root {where} does not exist; '
+                                'set data_root to the folder holding the training images')
+    if not os.path.isdir(root):
+        raise NotADirectoryError(f'FewShotImageDataset: data_root {where} is not a folder; '
+                                 'set data_root to the folder holding the training images')
+    names, others, skipped_dirs = _scan_folder(root, recursive, extensions, case_sensitive)
+    if names:
+        return names, others, skipped_dirs
+    if skipped_dirs:
+        nested = _scan_folder(root, True, extensions, case_sensitive)[0]
+        if nested:
+            raise ValueError(
+                f'FewShotImageDataset: found 0 images directly in {where}, but '
+                f'{len(nested)} in its subfolders ({_examples(nested)}); set '
+                'recursive=True to use them, or point data_root at the subfolder')
+    depth = ' or its subfolders' if recursive else ''
+    raise ValueError(
+        f'FewShotImageDataset: found 0 images in {where}{depth} ({len(others)} other '
+        f'file(s)); images need one of {_extensions_text(extensions, case_sensitive)}')
 
 
 @DATASETS.register_module()
@@ -139,11 +195,18 @@ class FewShotImageDataset(BaseDataset):
 
     Args:
         data_root (str | os.PathLike): Folder holding the training images. ``~`` is
-            expanded; a relative path is relative to the working directory.
+            expanded; a relative path is relative to the working directory. Required:
+            our configs leave it to the config's top-level ``data_root``, which
+            :func:`fastgan_plugin.utils.config.load_config` (the tools) copies here.
         pipeline (Sequence[dict | Callable]): Transforms, e.g. the recommended pipeline.
             Defaults to no transforms.
         recursive (bool): Also take images from subfolders (at any depth). Defaults to
             False.
+        extensions (Sequence[str]): Suffixes of the files taken as images, with the dot.
+            Defaults to :data:`IMAGE_EXTENSIONS`. The official code takes
+            ``('.jpg', '.png', '.jpeg')`` with ``case_sensitive=True``.
+        case_sensitive (bool): Match ``extensions`` exactly instead of in any case.
+            Defaults to False.
         min_images (int): Fewest readable images to accept; fewer raise an error at build
             time. Defaults to 1.
         metainfo (dict, optional): Meta information of the dataset. Defaults to None.
@@ -162,10 +225,12 @@ class FewShotImageDataset(BaseDataset):
     """
 
     def __init__(self,
-                 data_root: Union[str, os.PathLike],
+                 data_root: Optional[Union[str, os.PathLike]] = None,
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  *,
                  recursive: bool = False,
+                 extensions: Sequence[str] = IMAGE_EXTENSIONS,
+                 case_sensitive: bool = False,
                  min_images: int = 1,
                  metainfo: Optional[dict] = None,
                  serialize_data: bool = True,
@@ -173,17 +238,27 @@ class FewShotImageDataset(BaseDataset):
                  max_refetch: int = 1000) -> None:
         if not isinstance(data_root, (str, os.PathLike)) or not os.fspath(data_root):
             raise TypeError('FewShotImageDataset: data_root must be the path of the folder '
-                            f'holding the training images, got {data_root!r}; set it in the '
-                            'config (train_dataloader.dataset.data_root, and the same key of '
-                            'val_dataloader for evaluation) or on the command line: '
-                            '--cfg-options train_dataloader.dataset.data_root=/path/to/images')
-        if not isinstance(recursive, bool):
-            raise TypeError(f'FewShotImageDataset: recursive must be True or False, got '
-                            f'{recursive!r}')
+                            f'holding the training images, got {data_root!r}; set it once '
+                            "with tools/train.py / tools/test.py --data-root, or as the "
+                            "config's top-level data_root (fastgan_plugin's load_config "
+                            'copies it into train_dataloader.dataset.data_root and the same '
+                            'key of val_dataloader and test_dataloader; with another runner '
+                            'set those keys yourself)')
+        for name, value in (('recursive', recursive), ('case_sensitive', case_sensitive)):
+            if not isinstance(value, bool):
+                raise TypeError(f'FewShotImageDataset: {name} must be True or False, got '
+                                f'{value!r}')
+        if (isinstance(extensions, str) or not isinstance(extensions, Sequence) or not extensions
+                or not all(isinstance(ext, str) and ext.startswith('.') for ext in extensions)):
+            raise ValueError('FewShotImageDataset: extensions must be a non-empty list of '
+                             f"suffixes starting with '.', got {extensions!r}")
         if isinstance(min_images, bool) or not isinstance(min_images, int) or min_images < 1:
             raise ValueError('FewShotImageDataset: min_images must be a positive integer, '
                              f'got {min_images!r}')
         self.recursive = recursive
+        self.extensions = tuple(extensions if case_sensitive else
+                                (ext.lower() for ext in extensions))
+        self.case_sensitive = case_sensitive
         self.min_images = min_images
         super().__init__(
             data_root=os.path.expanduser(os.fspath(data_root)),
@@ -203,21 +278,15 @@ class FewShotImageDataset(BaseDataset):
         """
         root = self.data_root
         where = f'{root!r} (absolute path {os.path.abspath(root)!r})'
-        if not os.path.exists(root):
-            raise FileNotFoundError(f'FewShotImageDataset: data_root {where} does not exist; '
-                                    'set data_root to the folder holding the training images')
-        if not os.path.isdir(root):
-            raise NotADirectoryError(f'FewShotImageDataset: data_root {where} is not a folder; '
-                                     'set data_root to the folder holding the training images')
         start = time.perf_counter()
-        names, others, skipped_dirs = _scan_folder(root, self.recursive)
+        names, others, skipped_dirs = find_image_files(root, self.recursive, self.extensions,
+                                                       self.case_sensitive)
         if others:
             print_log(
                 f'FewShotImageDataset: ignored {len(others)} file(s) without an image '
                 f'extension in {root!r} ({_examples(others)}); images need one of '
-                f'{_EXTENSIONS_TEXT}', logger='current', level=INFO)
-        if not names:
-            self._raise_no_images(where, len(others), skipped_dirs)
+                f'{_extensions_text(self.extensions, self.case_sensitive)}',
+                logger='current', level=INFO)
         if skipped_dirs:
             print_log(
                 f'FewShotImageDataset: ignored {len(skipped_dirs)} subfolder(s) of {root!r} '
@@ -249,26 +318,3 @@ class FewShotImageDataset(BaseDataset):
             f'{time.perf_counter() - start:.1f} s', logger='current', level=INFO)
         return [dict(gt_path=os.path.join(root, name), key=os.path.splitext(name)[0])
                 for name in good]
-
-    def _raise_no_images(self, where: str, num_others: int, skipped_dirs: List[str]) -> None:
-        """Raise the error for a folder without image files at the scanned depth.
-
-        Args:
-            where (str): The folder, as quoted in messages.
-            num_others (int): How many files without an image extension were found.
-            skipped_dirs (list[str]): Subfolders not descended into.
-
-        Raises:
-            ValueError: Always; suggests ``recursive=True`` when subfolders hold images.
-        """
-        if skipped_dirs:
-            nested = _scan_folder(self.data_root, recursive=True)[0]
-            if nested:
-                raise ValueError(
-                    f'FewShotImageDataset: found 0 images directly in {where}, but '
-                    f'{len(nested)} in its subfolders ({_examples(nested)}); set '
-                    'recursive=True to use them, or point data_root at the subfolder')
-        depth = ' or its subfolders' if self.recursive else ''
-        raise ValueError(
-            f'FewShotImageDataset: found 0 images in {where}{depth} ({num_others} other '
-            f'file(s)); images need one of {_EXTENSIONS_TEXT}')

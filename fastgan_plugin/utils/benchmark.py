@@ -28,6 +28,7 @@ Fast paths are named in a variant, ``'fp32'`` (none) or several joined by ``'+'`
 """
 import copy
 import os
+import platform
 import resource
 import statistics
 import sys
@@ -45,6 +46,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from ..engine.optimizers.mixed_precision_optim_wrapper import cpu_has_native_bf16
 from .config import enable_amp, load_config
 from .demo_data import make_demo_images
 
@@ -56,6 +58,8 @@ FAST_PATHS = ('bf16', 'fp16', 'channels_last', 'cudnn_benchmark')
 AMP_PATHS = {'bf16': 'bfloat16', 'fp16': 'float16'}
 BASELINE = 'fp32'
 REC_LOSSES = ('l1', 'lpips')
+#: CPU flags that decide the fast paths (bfloat16 is native with avx512_bf16 or amx_bf16).
+CPU_FLAGS = ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16')
 PARTS = ('runner', 'bare', 'sample', 'data')
 MIB = 2**20
 
@@ -99,9 +103,12 @@ def check_variant_device(variant: str, device: str) -> None:
 
 
 def default_variants(device: str) -> List[str]:
-    """The variants measured when none are named: the fast paths alone and together."""
+    """The variants measured when none are named: the fast paths alone and together; on a
+    CPU bf16 only where it is native (:func:`cpu_has_native_bf16`), since emulated it is
+    slower than fp32 (name it to measure it anyway)."""
     if device == 'cpu':
-        return ['fp32', 'bf16', 'channels_last', 'bf16+channels_last']
+        bf16 = ['bf16', 'bf16+channels_last'] if cpu_has_native_bf16() else []
+        return ['fp32', 'channels_last'] + bf16
     return ['fp32', 'cudnn_benchmark', 'channels_last+cudnn_benchmark',
             'bf16+cudnn_benchmark', 'fp16+cudnn_benchmark',
             'bf16+channels_last+cudnn_benchmark', 'fp16+channels_last+cudnn_benchmark']
@@ -181,6 +188,37 @@ def benchmark_config(config: str,
     if amp:
         enable_amp(cfg, amp[0])
     return cfg
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else ``platform``)."""
+    try:
+        with open('/proc/cpuinfo') as info:
+            return next(line.split(':', 1)[1].strip() for line in info
+                        if line.startswith('model name'))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def cpu_flags() -> List[str]:
+    """Which of :data:`CPU_FLAGS` the CPU has (``/proc/cpuinfo``; empty where unreadable)."""
+    try:
+        with open('/proc/cpuinfo') as info:
+            flags = set(next(line for line in info if line.startswith('flags')).split())
+    except (OSError, StopIteration):
+        return []
+    return [flag for flag in CPU_FLAGS if flag in flags]
+
+
+def describe_hardware(device: str) -> str:
+    """What a measurement ran on, in one line: GPU name and compute capability, or CPU
+    model, its fast-path flags, cores and torch threads; and the torch version."""
+    if device == 'cuda':
+        props = torch.cuda.get_device_properties(torch.cuda.current_device())
+        return f'{props.name} (sm {props.major}.{props.minor}), torch {torch.__version__}'
+    return (f"{cpu_model()} [{' '.join(cpu_flags()) or 'flags unknown'}], "
+            f'{os.cpu_count()} cores, {torch.get_num_threads()} threads, '
+            f'torch {torch.__version__}')
 
 
 def synchronize() -> None:
@@ -511,6 +549,7 @@ def benchmark(config: str,
     result = dict(config=config, im_size=im_size, batch_size=batch_size, variant=variant,
                   ngf=ngf, ndf=ndf, rec_loss=rec_loss, device=device,
                   device_name=(torch.cuda.get_device_name() if device == 'cuda' else 'cpu'),
+                  hardware=describe_hardware(device),
                   torch=torch.__version__, torch_threads=torch.get_num_threads(),
                   warmup=warmup, windows=windows, window_iters=window_iters, rounds=rounds,
                   load_avg_before=os.getloadavg())
@@ -552,7 +591,7 @@ def format_table(results: Sequence[dict]) -> str:
     """A Markdown table of :func:`benchmark` results, one row each."""
     header = ('size', 'batch', 'ngf/ndf', 'rec', 'variant', 'runner it/s', 'bare it/s',
               'runner/bare', 'overhead', 'data wait', 'runner img/s', 'sample img/s',
-              'pipeline img/s', 'peak MiB runner / bare', 'load 1 min')
+              'pipeline img/s', 'peak MiB runner / bare', 'load 1 min', 'hardware')
 
     def number(part: Optional[dict], key: str, fmt: str = '{:.3g}') -> str:
         return fmt.format(part[key]) if part and part.get(key) is not None else '-'
@@ -568,7 +607,8 @@ def format_table(results: Sequence[dict]) -> str:
             number(runner, 'images_per_s'), number(r.get('sample'), 'images_per_s'),
             number(r.get('data'), 'images_per_s'),
             ' / '.join(number(part, 'peak_mem_mib', '{:.0f}') for part in (runner, bare)),
-            f"{r['load_avg_before'][0]:.1f} -> {r['load_avg_after'][0]:.1f}"))
+            f"{r['load_avg_before'][0]:.1f} -> {r['load_avg_after'][0]:.1f}",
+            r.get('hardware', '-')))
     lines = ['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)]
     lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
     return '\n'.join(lines)

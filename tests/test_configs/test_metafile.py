@@ -6,6 +6,7 @@ import yaml
 from mmengine.config import Config
 
 import fastgan_plugin
+from fastgan_plugin.utils.config import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 MIM = Path(fastgan_plugin.__file__).parent / '.mim'
@@ -58,4 +59,8 @@ def test_package_config_inherited_from_another_folder(tmp_path):
                       "model = dict(generator=dict(ngf=32))\n")
     cfg = Config.fromfile(str(config))
     assert cfg.model.generator.im_size == 1024 and cfg.model.generator.ngf == 32
-    assert cfg.train_dataloader.dataset.data_root == 'data/pokemon'
+    assert cfg.data_root == 'data/pokemon'
+    # load_config (tools/train.py, tools/test.py, init_model) gives every loader that folder
+    loaded = load_config(str(config))
+    assert {loaded[f'{split}_dataloader'].dataset.data_root
+            for split in ('train', 'val', 'test')} == {'data/pokemon'}

@@ -12,7 +12,7 @@ from mmengine.registry import DefaultScope
 from PIL import Image
 
 import fastgan_plugin.datasets  # noqa: F401  (registers the datasets and transforms)
-from fastgan_plugin.datasets import FewShotImageDataset, check_image
+from fastgan_plugin.datasets import FewShotImageDataset, check_image, find_image_files
 
 RED = (255, 0, 0)
 
@@ -232,10 +232,43 @@ def test_min_images(tmp_path):
     (dict(data_root='.', min_images=0), ValueError, 'min_images must be a positive'),
     (dict(data_root='.', min_images=True), ValueError, 'min_images must be a positive'),
     (dict(data_root='.', recursive='yes'), TypeError, 'recursive must be True or False'),
+    (dict(data_root='.', case_sensitive=1), TypeError, 'case_sensitive must be True or False'),
+    (dict(data_root='.', extensions='.jpg'), ValueError, 'extensions must be a non-empty list'),
+    (dict(data_root='.', extensions=['jpg']), ValueError, "suffixes starting with '.'"),
+    (dict(data_root='.', extensions=[]), ValueError, 'extensions must be a non-empty list'),
 ])
 def test_invalid_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         FewShotImageDataset(**kwargs)
+
+
+def test_missing_data_root_names_the_one_place_to_set_it():
+    with pytest.raises(TypeError, match='got None') as err:
+        FewShotImageDataset()  # as built from our configs without load_config
+    for hint in ('--data-root', 'top-level data_root', 'train_dataloader.dataset.data_root',
+                 'val_dataloader and test_dataloader'):
+        assert hint in str(err.value)
+
+
+def test_official_extensions_are_lower_case_jpg_png_jpeg_only(tmp_path):
+    for name in ('a.jpg', 'b.png', 'c.jpeg', 'D.JPG', 'e.webp', 'f.Png'):
+        _save(str(tmp_path / name))
+    official = FewShotImageDataset(str(tmp_path), extensions=('.jpg', '.png', '.jpeg'),
+                                   case_sensitive=True)
+    assert [official.get_data_info(i)['key'] for i in range(len(official))] == ['a', 'b', 'c']
+    assert len(FewShotImageDataset(str(tmp_path), extensions=['.JPG', '.png'])) == 4  # any case
+
+
+def test_find_image_files_checks_names_only_and_names_the_folder(tmp_path):
+    (tmp_path / 'broken.png').write_bytes(b'not an image')
+    (tmp_path / 'notes.txt').write_text('x')
+    assert find_image_files(str(tmp_path)) == (['broken.png'], ['notes.txt'], [])
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(ValueError, match='found 0 images') as err:
+        find_image_files(str(tmp_path / 'empty'))
+    assert str(tmp_path / 'empty') in str(err.value)
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        find_image_files(str(tmp_path / 'nope'))
 
 
 def test_data_root_expands_user(tmp_path, monkeypatch):

@@ -12,6 +12,9 @@ this folder on ``PYTHONPATH``, see :func:`subprocess_env`).
 - ``NaNAtIterationHingeLoss``: ``HingeLoss`` that returns NaN once, for one target.
 - ``ParamChangeRecorderHook``, ``CorruptWeightHook``, ``DumpStateHook``: observe or
   damage the model at chosen iterations, or dump each rank's weights.
+- ``DumpRandomnessHook``: write what each rank draws in its first training iteration.
+- ``RecordingFrechetInceptionDistance``: mmagic's FID, also writing the features of the
+  fakes it received (gathered from every rank).
 """
 import itertools
 import os
@@ -22,10 +25,11 @@ from pathlib import Path
 from typing import Callable, Dict, Optional
 
 import torch
-from mmagic.registry import HOOKS, MODELS
+from mmagic.evaluation import FrechetInceptionDistance
+from mmagic.registry import HOOKS, METRICS, MODELS
 from mmengine import MessageHub
 from mmengine.config import Config
-from mmengine.dist import get_rank
+from mmengine.dist import all_gather, get_rank
 from mmengine.fileio.backends import register_backend
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -141,6 +145,80 @@ class DumpStateHook(Hook):
         torch.save(state, Path(runner.work_dir, f'weights_rank{get_rank()}.pt'))
 
 
+@HOOKS.register_module()
+class DumpRandomnessHook(Hook):
+    """Record what this rank draws in the first iteration of the run: the torch RNG state
+    at its start, the latents, the augmented fakes the discriminator sees and the
+    quadrants; write them to ``<work_dir>/randomness_rank<r>.pt``."""
+
+    RECORDED = ('noise_fn', 'generate_fakes', 'draw_quadrants')
+
+    def __init__(self) -> None:
+        self.record: Optional[dict] = None
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        if self.record is not None:
+            return
+        model = _unwrap(runner.model)
+        self.record = dict(rng_state=torch.get_rng_state())
+        for name in self.RECORDED:
+            setattr(model, name, self._recording(name, getattr(model, name)))
+
+    def _recording(self, name, method):
+        def recorded(*args, **kwargs):
+            out = method(*args, **kwargs)
+            self.record.setdefault(name, out)  # the first call: the discriminator step's
+            return out
+        return recorded
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        model = _unwrap(runner.model)
+        if any(name not in vars(model) for name in self.RECORDED):
+            return  # written already
+        for name in self.RECORDED:
+            delattr(model, name)  # the class's methods again
+        record = self.record
+        fakes = record.pop('generate_fakes')
+        record.update(fake_img=fakes['img'], fake_img_small=fakes['img_small'],
+                      latents=record.pop('noise_fn'), quadrants=record.pop('draw_quadrants'))
+        torch.save({k: v.detach().cpu() for k, v in record.items()},
+                   Path(runner.work_dir, f'randomness_rank{get_rank()}.pt'))
+
+
+@METRICS.register_module()
+class RecordingFrechetInceptionDistance(FrechetInceptionDistance):
+    """mmagic's FID that also writes what it evaluated, gathered from every process as the
+    metric gathers its features: ``{'images': (fake_nums, 3, H, W), 'features':
+    (fake_nums, D)}`` to ``record_path``."""
+
+    def __init__(self, record_path: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.record_path = record_path
+        self._fake_images: list = []
+        self._gathered_images: Optional[torch.Tensor] = None
+        self._in_process = False  # forward_inception sees the real images too
+
+    def process(self, data_batch: dict, data_samples) -> None:
+        self._in_process = True
+        super().process(data_batch, data_samples)
+        self._in_process = False
+
+    def forward_inception(self, image):
+        if self._in_process:
+            self._fake_images.append(image.detach().cpu())
+        return super().forward_inception(image)
+
+    def evaluate(self) -> dict:
+        self._gathered_images = torch.cat(all_gather(torch.cat(self._fake_images)))
+        self._fake_images = []
+        return super().evaluate()
+
+    def compute_metrics(self, fake_results: list) -> dict:
+        torch.save(dict(images=self._gathered_images[:self.fake_nums],
+                        features=torch.cat(fake_results).cpu()), self.record_path)
+        return super().compute_metrics(fake_results)
+
+
 # ------------------------------------------------------------------------ test utilities
 def make_images(folder: Path, count: int = 4) -> Path:
     """Write ``count`` small drawn RGB images (256 px) into ``folder``."""
@@ -149,7 +227,8 @@ def make_images(folder: Path, count: int = 4) -> Path:
 
 
 def tiny_config(work_dir: Path, data_root: Optional[Path], **options) -> Config:
-    """The demo config at test size: ngf = ndf = 8, nz = 16, batch 2, 2 iterations.
+    """The demo config at test size: ngf = ndf = 8, nz = 16, batch 2, 2 iterations, no
+    evaluation.
 
     Args:
         work_dir (Path): The run's work dir.
@@ -168,6 +247,10 @@ def tiny_config(work_dir: Path, data_root: Optional[Path], **options) -> Config:
         'train_dataloader.persistent_workers': False,
         'train_dataloader.dataset.data_root': None if data_root is None else str(data_root),
         'train_cfg.max_iters': 2,
+        # no evaluation (the demo's SWD reads its own folder); a test may add one
+        'val_dataloader': None,
+        'val_cfg': None,
+        'val_evaluator': None,
         'default_hooks.logger.interval': 1,
         'default_hooks.checkpoint.interval': 2,
         'custom_imports.imports': ['fastgan_plugin', 'reliability_helpers'],

@@ -1,4 +1,5 @@
-"""Distributed training with 2 CPU processes (gloo): train, checkpoint, resume.
+"""Distributed training with 2 CPU processes (gloo): train, checkpoint, resume exactly;
+each process draws its own randomness, and FID / KID get ``fake_nums`` distinct fakes.
 
 ``torch.distributed.run --nproc_per_node=2 tools/train.py CONFIG --launcher pytorch``, as
 ``tools/dist_train.sh`` runs it, with the runtime's ``MMSeparateDistributedDataParallel``
@@ -12,6 +13,7 @@ FastGAN into SyncBatchNorm with the same checkpoint keys, and a CPU run with ``s
 stops before building anything with a message saying what to do (instead of PyTorch's
 error from inside DDP).
 """
+import copy
 import subprocess
 import sys
 
@@ -21,6 +23,7 @@ from mmagic.registry import MODELS
 from mmengine.model import convert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from reliability_helpers import (
+    DEMO_CONFIG,
     REPO_ROOT,
     TRAIN_SCRIPT,
     last_checkpoint,
@@ -30,6 +33,9 @@ from reliability_helpers import (
     tail,
     tiny_config,
 )
+
+from fastgan_plugin.evaluation import build_torchscript_feature_extractor
+from fastgan_plugin.utils.config import load_config
 
 TIMEOUT = 400
 
@@ -44,17 +50,17 @@ def torchrun(config, log, *args):
             timeout=TIMEOUT).returncode
 
 
-def _config(tmp_path, **options):
+def _config(tmp_path, name='work', **options):
     data = make_images(tmp_path / 'images', 4)
-    work = tmp_path / 'work'
-    config = tmp_path / 'tiny_fastgan.py'
+    work = tmp_path / name
+    config = tmp_path / f'tiny_fastgan_{name}.py'
     tiny_config(work, data, **{'custom_hooks': [dict(type='DumpStateHook')], **options}).dump(
         str(config))
     return config, work
 
 
-def _ranks(work):
-    return [torch.load(work / f'weights_rank{r}.pt', weights_only=True) for r in (0, 1)]
+def _ranks(work, name='weights'):
+    return [torch.load(work / f'{name}_rank{r}.pt', weights_only=True) for r in (0, 1)]
 
 
 def _assert_synchronised(work):
@@ -69,9 +75,62 @@ def _assert_synchronised(work):
                for k in rank0['buffers'] if k.startswith('discriminator.') and 'running_mean' in k)
 
 
+def test_the_runtime_seeds_each_process_differently():
+    """mmagic's runtime base, which ours inherits: seed + rank in process ``rank``."""
+    randomness = load_config(DEMO_CONFIG).randomness
+    assert randomness.seed == 0 and randomness.diff_rank_seed is True
+
+
 @pytest.mark.slow
-def test_two_processes_train_checkpoint_and_resume(tmp_path):
-    config, work = _config(tmp_path)
+def test_each_process_draws_its_own_randomness_and_fid_gets_distinct_fakes(tmp_path):
+    """Rank 0 and rank 1 differ in their latents, augmented fakes and RNG state within
+    the first iteration; the FID computed by 2 processes receives ``fake_nums`` fakes
+    (half from each process), all distinct."""
+    inception = build_torchscript_feature_extractor(str(tmp_path / 'inception.pt'),
+                                                    feature_dim=8)
+    fake_nums = 8
+    fid = dict(type='RecordingFrechetInceptionDistance', record_path=str(tmp_path / 'fakes.pt'),
+               prefix='FID-Full', fake_nums=fake_nums, real_nums=-1,
+               inception_style='StyleGAN', inception_path=inception,
+               inception_pkl=str(tmp_path / 'real_features.pkl'), sample_model='ema')
+    config, work = _config(tmp_path, **{
+        'custom_hooks': [dict(type='DumpRandomnessHook')],
+        'train_cfg.val_interval': 2,
+        'val_cfg': dict(type='MultiValLoop'),
+        'val_evaluator': dict(type='Evaluator', metrics=[fid]),
+    })
+    cfg = load_config(str(config))
+    cfg.val_dataloader = copy.deepcopy(cfg.train_dataloader)
+    cfg.val_dataloader.sampler = dict(type='DefaultSampler', shuffle=False)
+    cfg.dump(str(config))
+    log = tmp_path / 'train.log'
+    assert torchrun(config, log) == 0, tail(log)
+
+    rank0, rank1 = _ranks(work, 'randomness')
+    assert not torch.equal(rank0['rng_state'], rank1['rng_state'])
+    assert rank0['latents'].shape == rank1['latents'].shape == (2, 16)
+    assert not torch.isclose(rank0['latents'], rank1['latents']).any()
+    assert rank0['fake_img'].shape == rank1['fake_img'].shape and rank0['fake_img'].ndim == 4
+    for key in ('fake_img', 'fake_img_small'):
+        assert not torch.isclose(rank0[key], rank1[key]).all(dim=(1, 2, 3)).any()
+
+    evaluated = torch.load(tmp_path / 'fakes.pt', weights_only=True)
+    assert evaluated['features'].shape == (fake_nums, 8)
+    images = evaluated['images'].flatten(1)
+    assert images.shape[0] == fake_nums
+    assert len(torch.unique(images, dim=0)) == fake_nums
+    assert 'FID-Full/fid' in log.read_text()
+
+
+@pytest.mark.slow
+def test_two_processes_train_checkpoint_and_resume_exactly(tmp_path):
+    """2 + 2 iterations with a resume equal 4 straight ones, on each rank: the weights
+    (saved under the keys MMEngine loads, also for the networks wrapped one by one) and
+    the RNG states of both processes are restored (seeded, deterministic, one data-loader
+    worker, as in test_determinism.py)."""
+    exact = {'train_dataloader.num_workers': 1, 'train_dataloader.persistent_workers': True,
+             'randomness.deterministic': True}
+    config, work = _config(tmp_path, **exact)
     log = tmp_path / 'train.log'
     assert torchrun(config, log) == 0, tail(log)
     assert last_checkpoint(work) == 'iter_2.pth'
@@ -85,6 +144,20 @@ def test_two_processes_train_checkpoint_and_resume(tmp_path):
     assert last_checkpoint(work) == 'iter_4.pth'
     assert load_checkpoint(work / 'iter_4.pth')['meta']['iter'] == 4
     _assert_synchronised(work)
+
+    straight_config, straight = _config(tmp_path, 'straight', **exact,
+                                        **{'train_cfg.max_iters': 4})
+    assert torchrun(straight_config, log) == 0, tail(log)
+    for rank, (resumed, uninterrupted) in enumerate(zip(_ranks(work), _ranks(straight))):
+        unequal = {kind: [k for k, v in uninterrupted[kind].items()
+                          if not torch.equal(v, resumed[kind][k])]
+                   for kind in ('params', 'buffers')}
+        assert unequal['params'] == [], rank
+        # A checkpoint holds process 0's BatchNorm statistics (each process keeps its own,
+        # broadcast_buffers=False), so after a resume process 1 continues from those; they
+        # do not enter training (BatchNorm normalises with batch statistics there).
+        assert all(k.endswith(('running_mean', 'running_var')) for k in unequal['buffers'])
+        assert rank == 1 or unequal['buffers'] == []
 
 
 def test_sync_bn_on_the_cpu_is_refused_before_training(tmp_path):

@@ -9,11 +9,15 @@ import pytest
 import torch
 
 import fastgan_plugin  # noqa: F401
+from fastgan_plugin.utils import benchmark as benchmark_module
 from fastgan_plugin.utils.benchmark import (
     benchmark,
     benchmark_config,
     check_variant_device,
+    cpu_flags,
+    cpu_model,
     default_variants,
+    describe_hardware,
     format_table,
     parse_variant,
     summarise,
@@ -40,6 +44,22 @@ def test_variants_the_cpu_cannot_run_are_refused():
     for device in ('cpu', 'cuda'):
         for variant in default_variants(device):
             check_variant_device(variant, device)
+
+
+@pytest.mark.parametrize('native', [True, False])
+def test_cpu_default_variants_have_bf16_only_where_native(monkeypatch, native):
+    """The capability query is mocked (the only mock): this machine has one kind of CPU."""
+    monkeypatch.setattr(benchmark_module, 'cpu_has_native_bf16', lambda: native)
+    variants = default_variants('cpu')
+    assert ('bf16' in variants) is native and ('bf16+channels_last' in variants) is native
+    assert variants[:2] == ['fp32', 'channels_last']
+
+
+def test_describe_hardware_names_cpu_flags_threads_and_torch():
+    line = describe_hardware('cpu')
+    assert cpu_model() in line and f'torch {torch.__version__}' in line
+    assert f'{torch.get_num_threads()} threads' in line and f'{os.cpu_count()} cores' in line
+    assert all(flag in line for flag in cpu_flags())
 
 
 def test_benchmark_config(tmp_path):
@@ -122,6 +142,7 @@ def test_benchmark_measures_every_part(tmp_path):
     assert result['runner_vs_bare'] == pytest.approx(
         result['runner']['iters_per_s'] / result['bare']['iters_per_s'])
     assert result['runner_overhead'] == pytest.approx(1 / result['runner_vs_bare'] - 1)
+    assert result['hardware'] == describe_hardware(result['device'])
     assert (result['variant'], result['device'], result['num_workers']) == (
         'bf16+channels_last', 'cpu' if not torch.cuda.is_available() else 'cuda', 0)
     json.dumps(result)

@@ -182,6 +182,28 @@ step_mmcv() {
 step_project() {
   pip_install --no-deps --no-build-isolation -e "$ROOT"
   pip_install -r "$ROOT/requirements/tests.txt"
+  install_chromium
+}
+
+# The training report's browser test (tests/test_tools/test_report.py) opens pages in the
+# system Chromium, driven by Playwright (whose own browser download is not used). Installed
+# from Debian's packages when missing and running as root; otherwise, or if apt fails, the
+# test reports that it did not run and how to install Chromium (CI requires it).
+install_chromium() {
+  if [ -n "${FASTGAN_CHROMIUM:-}" ] || command -v chromium >/dev/null \
+     || command -v chromium-browser >/dev/null; then
+    return
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing Chromium (apt-get install chromium) for the report's browser test"
+    if DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+       && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+          chromium >/dev/null; then
+      return
+    fi
+  fi
+  log "warning: Chromium is not installed: the report's browser test will not run" \
+      "(as root: apt-get install chromium)"
 }
 
 step_check() {

@@ -1,18 +1,11 @@
 _base_ = './few_shot_imgs.py'
 
-# RGB loading (alpha on white), resize without stretching (centre crop), as the model
-# expects: data_samples.gt_img, RGB uint8. 'pad' instead of 'crop' keeps whole images.
-train_pipeline = [
-    dict(type='LoadRGBImage', key='gt', background=(255, 255, 255)),
-    dict(type='ResizeToSquare', key='gt', size=256, mode='crop'),
-    dict(type='Flip', keys=['gt'], direction='horizontal'),
-    dict(type='PackInputs'),
-]
-val_pipeline = [
-    dict(type='LoadRGBImage', key='gt', background=(255, 255, 255)),
-    dict(type='ResizeToSquare', key='gt', size=256, mode='crop'),
-    dict(type='PackInputs'),
-]
+# The steps of few_shot_imgs.py in order, at 256 x 256 (few_shot_imgs_1024.py: the
+# same at 1024). _base_.<name> reads a value of the base file.
+im_size = 256
+resize = dict(_base_.resize, size=im_size)
+train_pipeline = [_base_.load_image, resize, _base_.flip, _base_.pack]
+val_pipeline = [_base_.load_image, resize, _base_.pack]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

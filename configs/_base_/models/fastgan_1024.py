@@ -24,5 +24,6 @@ model = dict(
     rec_loss=dict(
         type='ReconstructionLoss', distance='lpips', reduction='mean', loss_weight=8.0),
     quadrant='sample',  # part decoder quadrant per image (official: 'batch')
-    # EMA decay 0.999 as official; BN statistics averaged too (official: 'raw').
-    ema_config=dict(type='FastGANEMA', momentum=0.001, bn_stats='average'))
+    # EMA decay 0.999 as official, after a ramp-up (half-life 5% of the updates so far) and
+    # with BN statistics averaged too (official: rampup=None, bn_stats='raw').
+    ema_config=dict(type='FastGANEMA', momentum=0.001, rampup=0.05, bn_stats='average'))

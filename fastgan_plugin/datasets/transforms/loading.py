@@ -1,9 +1,10 @@
 """Load an image file as RGB ``uint8`` with PIL, whatever its pixel mode.
 
 The official FastGAN code reads images with ``PIL.Image.open(path).convert('RGB')``. That
-drops transparency onto black, clips 16-bit grey to white and ignores EXIF orientation.
-:func:`pil_to_rgb` keeps the RGB order and the PIL reader but converts every mode a
-training folder is likely to hold (listed in :data:`SUPPORTED_MODES`):
+drops transparency (the colour stored under transparent pixels shows, usually black), clips
+16-bit grey to white and ignores EXIF orientation. :func:`pil_to_rgb` keeps the RGB order
+and the PIL reader but applies EXIF orientation and converts every mode a training folder
+is likely to hold (listed in :data:`SUPPORTED_MODES`):
 
 - ``1``, ``L``, ``P`` (without transparency), ``RGB``, ``RGBX``, ``CMYK``, ``YCbCr``,
   ``LAB``, ``HSV``: Pillow's ``convert('RGB')``. Embedded ICC profiles are not applied.
@@ -15,6 +16,8 @@ training folder is likely to hold (listed in :data:`SUPPORTED_MODES`):
 
 Floating-point (``F``) and other modes are refused with the file named; the dataset
 check of :class:`~fastgan_plugin.datasets.FewShotImageDataset` refuses them at build time.
+
+``exif_orientation=False, pil_convert=True`` reproduce the official reading exactly.
 """
 from collections.abc import Sequence
 from typing import Tuple
@@ -53,16 +56,23 @@ def check_rgb_color(value: Sequence[int], name: str) -> Tuple[int, int, int]:
     return tuple(int(v) for v in value)
 
 
-def pil_to_rgb(img: Image.Image, background: Tuple[int, int, int] = (255, 255, 255)
-               ) -> np.ndarray:
+def pil_to_rgb(img: Image.Image,
+               background: Tuple[int, int, int] = (255, 255, 255),
+               *,
+               exif_orientation: bool = True,
+               pil_convert: bool = False) -> np.ndarray:
     """Convert a PIL image of any supported mode to an RGB ``uint8`` array.
-
-    EXIF orientation is applied first, so the array is upright as image viewers show it.
 
     Args:
         img (PIL.Image.Image): The image, as returned by ``PIL.Image.open``.
         background (tuple[int, int, int]): RGB colour that transparent pixels are
             composited onto. Defaults to white.
+        exif_orientation (bool): Rotate / mirror the image as its EXIF orientation tag
+            says first, so the array is upright as image viewers show it. Defaults to
+            True; the official code uses the pixels as stored (False).
+        pil_convert (bool): Convert every mode with Pillow's ``convert('RGB')`` as the
+            official code does: transparency dropped (``background`` unused), 16-bit grey
+            clipped to 255. Defaults to False.
 
     Returns:
         np.ndarray: Array of shape (H, W, 3), dtype ``uint8``, channels in RGB order,
@@ -75,7 +85,10 @@ def pil_to_rgb(img: Image.Image, background: Tuple[int, int, int] = (255, 255, 2
         raise ValueError(f'unsupported pixel mode {img.mode!r} (supported: '
                          f'{", ".join(sorted(SUPPORTED_MODES))}); convert the file to 8-bit '
                          'RGB, e.g. PNG or JPEG')
-    img = ImageOps.exif_transpose(img)
+    if exif_orientation:
+        img = ImageOps.exif_transpose(img)
+    if pil_convert:
+        return np.array(img if img.mode == 'RGB' else img.convert('RGB'))
     if img.mode in _16BIT_MODES:
         grey = np.asarray(img).astype(np.float64) * (255 / 65535)
         grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
@@ -108,16 +121,28 @@ class LoadRGBImage(BaseTransform):
             Defaults to ``'gt'``, where mmagic's GANs read real images
             (``data_samples.gt_img``).
         background (Sequence[int]): RGB colour, three integers in [0, 255], that
-            transparent pixels are composited onto. Defaults to white (255, 255, 255);
-            the official code used black.
+            transparent pixels are composited onto. Defaults to white (255, 255, 255).
+        exif_orientation (bool): Apply the EXIF orientation tag. Defaults to True
+            (official: False).
+        pil_convert (bool): Convert with Pillow's ``convert('RGB')`` alone, as the
+            official code (transparency dropped, 16-bit grey clipped). Defaults to False.
     """
 
     def __init__(self, key: str = 'gt',
-                 background: Sequence[int] = (255, 255, 255)) -> None:
+                 background: Sequence[int] = (255, 255, 255),
+                 *,
+                 exif_orientation: bool = True,
+                 pil_convert: bool = False) -> None:
         if not isinstance(key, str) or not key:
             raise ValueError(f'key must be a non-empty string, got {key!r}')
+        for name, value in (('exif_orientation', exif_orientation),
+                            ('pil_convert', pil_convert)):
+            if not isinstance(value, bool):
+                raise TypeError(f'LoadRGBImage: {name} must be True or False, got {value!r}')
         self.key = key
         self.background = check_rgb_color(background, 'background')
+        self.exif_orientation = exif_orientation
+        self.pil_convert = pil_convert
 
     def transform(self, results: dict) -> dict:
         """Load the image and record its shape and channel order.
@@ -140,7 +165,9 @@ class LoadRGBImage(BaseTransform):
         path = str(results[path_key])
         try:
             with Image.open(path) as img:
-                array = pil_to_rgb(img, self.background)
+                array = pil_to_rgb(img, self.background,
+                                   exif_orientation=self.exif_orientation,
+                                   pil_convert=self.pil_convert)
         except Exception as err:
             raise OSError(f'LoadRGBImage: cannot read {path!r}: {type(err).__name__}: '
                           f'{err}. Remove or re-save the file.') from err
@@ -151,4 +178,5 @@ class LoadRGBImage(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(key={self.key!r}, background={self.background})'
+        return (f'{self.__class__.__name__}(key={self.key!r}, background={self.background}, '
+                f'exif_orientation={self.exif_orientation}, pil_convert={self.pil_convert})')

@@ -1,10 +1,12 @@
-"""Resize an image to a square without stretching it.
+"""Resize an image to a square, by default without stretching it.
 
-The official FastGAN resizes every image to (im_size, im_size), which stretches non-square
-images. :class:`ResizeToSquare` keeps the aspect ratio and either crops or pads.
+The official FastGAN resizes every image to (im_size, im_size) with torchvision's
+``Resize`` (Pillow, bilinear), which stretches non-square images. :class:`ResizeToSquare`
+keeps the aspect ratio and either crops or pads; ``mode='stretch'`` with
+``interpolation='bilinear', reducing_gap=None`` is the official resize, pixel for pixel.
 """
 from collections.abc import Sequence
-from typing import Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 from mmagic.registry import TRANSFORMS
@@ -20,30 +22,31 @@ _INTERPOLATIONS = {
     'area': Image.Resampling.BOX,
     'lanczos': Image.Resampling.LANCZOS,
 }
-_MODES = ('crop', 'pad')
-# Pillow first shrinks by an integer factor with a box filter while the remaining scale
-# stays >= this gap, then resamples: much faster on very large images, visually the same.
-_REDUCING_GAP = 3.0
+_MODES = ('crop', 'pad', 'stretch')
 
 
 @TRANSFORMS.register_module()
 class ResizeToSquare(BaseTransform):
-    """Resize ``results[key]`` to ``size`` x ``size`` keeping its aspect ratio.
+    """Resize ``results[key]`` to ``size`` x ``size``, by default keeping its aspect ratio.
 
     - ``mode='crop'``: scale so the short side is ``size``, keep the centre square.
       Resampling reads only the kept square (PIL ``resize(box=...)``), so it is exact
       and does not resample pixels that are then thrown away.
     - ``mode='pad'``: scale so the long side is ``size``, centre the image on a
       ``pad_value`` canvas.
+    - ``mode='stretch'``: scale width and height independently to ``size``, as the
+      official code does (non-square images are distorted).
 
     Images smaller than ``size`` are upscaled; an image already ``size`` x ``size`` is
-    returned unchanged. Very large images are first shrunk by an integer factor with a box
-    filter (Pillow's ``reducing_gap``), which is fast and visually identical.
+    returned unchanged. With ``reducing_gap`` set, very large images are first shrunk by an
+    integer factor with a box filter (Pillow's ``reducing_gap``), which is fast and
+    visually identical but not bit-identical to a plain resize.
 
     Interpolation defaults to ``'bicubic'``: Pillow's filters are antialiased when
     shrinking (the kernel widens with the scale factor, so no aliasing from large
     photos) and bicubic stays sharp when enlarging small images, where ``'area'`` (a box
-    filter) turns into blocky nearest-neighbour. The official code used bilinear.
+    filter) turns into blocky nearest-neighbour. The official code used bilinear (also
+    antialiased by Pillow when shrinking).
 
     Required keys: ``{key}`` (np.ndarray (H, W, 3) uint8, as :class:`LoadRGBImage` gives).
 
@@ -52,13 +55,18 @@ class ResizeToSquare(BaseTransform):
     Args:
         size (int): Output side length in pixels, e.g. the model's ``im_size``.
         key (str): Results key of the image. Defaults to ``'gt'``.
-        mode (str): ``'crop'`` or ``'pad'``. Defaults to ``'crop'``: padding bars would
-            be learnt by the generator as part of the images.
+        mode (str): ``'crop'``, ``'pad'`` or ``'stretch'``. Defaults to ``'crop'``:
+            padding bars would be learnt by the generator as part of the images, and
+            stretching distorts non-square images (official: ``'stretch'``).
         pad_value (int | Sequence[int]): Padding colour for ``mode='pad'``, one integer
             for all channels or three, in [0, 255], in the image's channel order.
             Defaults to 255 (white, as :class:`LoadRGBImage` composites transparency).
         interpolation (str): One of ``'bicubic'``, ``'area'``, ``'bilinear'``,
             ``'lanczos'``, ``'nearest'``. Defaults to ``'bicubic'``.
+        reducing_gap (float, optional): Pillow's ``reducing_gap``: shrink by an integer
+            factor with a box filter while the remaining scale stays >= this gap, then
+            resample. Defaults to 3.0 (much faster on very large photos); None resamples
+            in one pass, as torchvision's ``Resize`` (the official code) does.
     """
 
     def __init__(self,
@@ -67,7 +75,8 @@ class ResizeToSquare(BaseTransform):
                  key: str = 'gt',
                  mode: str = 'crop',
                  pad_value: Union[int, Sequence[int]] = 255,
-                 interpolation: str = 'bicubic') -> None:
+                 interpolation: str = 'bicubic',
+                 reducing_gap: Optional[float] = 3.0) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f'size must be a positive integer, got {size!r}')
         if not isinstance(key, str) or not key:
@@ -77,6 +86,10 @@ class ResizeToSquare(BaseTransform):
         if interpolation not in _INTERPOLATIONS:
             raise ValueError(f'interpolation must be one of {tuple(_INTERPOLATIONS)}, '
                              f'got {interpolation!r}')
+        if reducing_gap is not None and (isinstance(reducing_gap, bool)
+                                         or not isinstance(reducing_gap, (int, float))
+                                         or reducing_gap < 1):
+            raise ValueError(f'reducing_gap must be a number >= 1 or None, got {reducing_gap!r}')
         if isinstance(pad_value, int) and not isinstance(pad_value, bool):
             pad_value = (pad_value, ) * 3
         self.size = size
@@ -84,6 +97,7 @@ class ResizeToSquare(BaseTransform):
         self.mode = mode
         self.pad_value: Tuple[int, int, int] = check_rgb_color(pad_value, 'pad_value')
         self.interpolation = interpolation
+        self.reducing_gap = reducing_gap
 
     def transform(self, results: dict) -> dict:
         """Resize the image.
@@ -113,20 +127,23 @@ class ResizeToSquare(BaseTransform):
         return results
 
     def _resize(self, img: Image.Image) -> np.ndarray:
-        """Crop or pad ``img`` to a ``size`` x ``size`` array."""
+        """Crop, pad or stretch ``img`` to a ``size`` x ``size`` array."""
         width, height = img.size
         resample = _INTERPOLATIONS[self.interpolation]
+        if self.mode == 'stretch':
+            return np.array(img.resize((self.size, self.size), resample,
+                                       reducing_gap=self.reducing_gap))
         if self.mode == 'crop':
             side = min(width, height)
             left, top = (width - side) / 2, (height - side) / 2
             out = img.resize((self.size, self.size), resample,
                              box=(left, top, left + side, top + side),
-                             reducing_gap=_REDUCING_GAP)
+                             reducing_gap=self.reducing_gap)
             return np.array(out)
         scale = self.size / max(width, height)
         new_w = min(self.size, max(1, round(width * scale)))
         new_h = min(self.size, max(1, round(height * scale)))
-        resized = img.resize((new_w, new_h), resample, reducing_gap=_REDUCING_GAP)
+        resized = img.resize((new_w, new_h), resample, reducing_gap=self.reducing_gap)
         canvas = Image.new('RGB', (self.size, self.size), self.pad_value)
         canvas.paste(resized, ((self.size - new_w) // 2, (self.size - new_h) // 2))
         return np.array(canvas)
@@ -134,4 +151,4 @@ class ResizeToSquare(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(size={self.size}, key={self.key!r}, '
                 f'mode={self.mode!r}, pad_value={self.pad_value}, '
-                f'interpolation={self.interpolation!r})')
+                f'interpolation={self.interpolation!r}, reducing_gap={self.reducing_gap})')

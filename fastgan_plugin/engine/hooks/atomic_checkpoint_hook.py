@@ -11,6 +11,7 @@ from mmagic.registry import HOOKS
 from mmengine.dist import all_gather_object, get_dist_info, is_main_process
 from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
+from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
 
 from fastgan_plugin.utils.atomic_io import (
     ATOMIC_BACKEND,
@@ -92,7 +93,7 @@ def check_state_dict_matches(model: torch.nn.Module, checkpoint: dict, path: str
         raise ValueError(f'checkpoint {path!r} holds no state_dict; it is not a checkpoint '
                          'of this model')
     weights = {re.sub(r'^module\.', '', k): v for k, v in weights.items()}
-    own = model.state_dict()
+    own = get_state_dict(model)  # the keys MMEngine loads (see before_save_checkpoint)
     common = [k for k in weights if k in own]
     hint = ('It was trained with another architecture (im_size, ngf, ndf, nz, EMA); use the '
             'config it was trained with, or train without load_from / --resume.')
@@ -280,7 +281,14 @@ class AtomicCheckpointHook(CheckpointHook):
             self._rng_before_val = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Store the RNG states gathered for this checkpoint in its meta."""
+        """Store the weights under the keys MMEngine loads, and the RNG states gathered
+        for this checkpoint in its meta."""
+        # MMEngine saves model.state_dict(), which keeps the '.module' of networks wrapped
+        # one by one (MMSeparateDistributedDataParallel: generator.module.*), but loads
+        # with those wrappers removed (generator.*); a distributed run then resumed its
+        # iteration and optimizer states, but not its weights.
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        checkpoint['state_dict'] = weights_to_cpu(get_state_dict(model))
         if self._rng_to_save is not None:
             checkpoint.setdefault('meta', {})['rng_states'] = self._rng_to_save
             self._rng_to_save = None

@@ -1,4 +1,6 @@
 """Metrics registered into mmagic's ``METRICS``."""
 from .kid import KernelInceptionDistance, kernel_inception_distance, polynomial_mmd2_unbiased
+from .swd import GeneratorSWD
 
-__all__ = ['KernelInceptionDistance', 'kernel_inception_distance', 'polynomial_mmd2_unbiased']
+__all__ = ['GeneratorSWD', 'KernelInceptionDistance', 'kernel_inception_distance',
+           'polynomial_mmd2_unbiased']

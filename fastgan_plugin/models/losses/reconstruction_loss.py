@@ -3,7 +3,7 @@ import math
 import os
 import pickle
 import warnings
-from typing import Optional
+from typing import Dict, List, NamedTuple, Optional, Union
 
 import lpips
 import torch
@@ -13,6 +13,19 @@ from torchvision.models import VGG16_Weights
 
 RECONSTRUCTION_DISTANCES = ('lpips', 'l1', 'mse')
 RECONSTRUCTION_REDUCTIONS = ('sum', 'mean')
+
+
+class ReconstructionTarget(NamedTuple):
+    """A target prepared once by :meth:`ReconstructionLoss.prepare_target`.
+
+    Attributes:
+        image (Tensor): The target images (N, C, H, W), detached.
+        features (list[Tensor] | None): LPIPS only: the unit-normalised VGG16 features of
+            ``image`` (one (N, C_l, H_l, W_l) tensor per LPIPS layer), computed without
+            autograd; None for 'l1' and 'mse'.
+    """
+    image: Tensor
+    features: Optional[List[Tensor]]
 
 
 @MODELS.register_module()
@@ -39,6 +52,11 @@ class ReconstructionLoss(nn.Module):
     Its parameters also have ``requires_grad=False``; gradients still flow to ``pred``.
     Device and dtype moves (``.to()``, ``.cuda()``, ``.half()``, ...) of this loss or of
     any module holding it are forwarded to the network.
+
+    The target is a constant: no gradient flows to it. Where several predictions share one
+    target (FastGAN's ``rec_big`` and ``rec_small``), :meth:`prepare_target` (or
+    :meth:`prepare_targets` for a dict) computes its LPIPS features once, without autograd,
+    and :meth:`forward` takes the prepared target in place of the image.
 
     Args:
         distance (str): One of ``'lpips'``, ``'l1'``, ``'mse'``. Defaults to ``'lpips'``.
@@ -85,32 +103,81 @@ class ReconstructionLoss(nn.Module):
         """The frozen ``lpips.LPIPS`` network in eval mode, or None for 'l1' and 'mse'."""
         return self._lpips_net
 
-    def forward(self, pred: Tensor, target: Tensor) -> Tensor:
+    @torch.no_grad()
+    def prepare_target(self, target: Tensor) -> ReconstructionTarget:
+        """Prepare a target once for any number of predictions.
+
+        Args:
+            target (Tensor): Real images (N, C, H, W), RGB, in [-1, 1] (3 channels for
+                'lpips').
+
+        Returns:
+            ReconstructionTarget: The detached image and, for 'lpips', its features, all
+            computed without autograd (under autocast, in the autocast dtype, as the
+            predictions' features).
+        """
+        if target.dim() != 4:
+            raise ValueError(f'target must be an (N, C, H, W) tensor, got shape '
+                             f'{tuple(target.shape)}')
+        if self.distance != 'lpips':
+            return ReconstructionTarget(target.detach(), None)
+        return ReconstructionTarget(target.detach(), self._lpips_features(target))
+
+    def prepare_targets(self, targets: Dict[str, Tensor]) -> Dict[str, ReconstructionTarget]:
+        """:meth:`prepare_target` for every value of ``targets``, once per distinct tensor
+        (values that are the same tensor object share one prepared target)."""
+        prepared = {}
+        for image in targets.values():
+            if id(image) not in prepared:
+                prepared[id(image)] = self.prepare_target(image)
+        return {name: prepared[id(image)] for name, image in targets.items()}
+
+    def forward(self, pred: Tensor, target: Union[Tensor, ReconstructionTarget]) -> Tensor:
         """Compute the reconstruction loss.
 
         Args:
             pred (Tensor): Reconstructed images (N, 3, H, W), RGB, in [-1, 1] (for 'l1' and
                 'mse' any channel count is accepted).
-            target (Tensor): Real images of the same shape, RGB, in [-1, 1].
+            target (Tensor | ReconstructionTarget): Real images of the same shape, RGB, in
+                [-1, 1], or those images prepared by :meth:`prepare_target`.
 
         Returns:
             Tensor: Scalar loss, multiplied by ``loss_weight``.
         """
-        if pred.dim() != 4 or pred.shape != target.shape:
+        image = target.image if isinstance(target, ReconstructionTarget) else target
+        if pred.dim() != 4 or pred.shape != image.shape:
             raise ValueError('pred and target must be (N, C, H, W) tensors of the same shape, '
-                             f'got {tuple(pred.shape)} and {tuple(target.shape)}')
+                             f'got {tuple(pred.shape)} and {tuple(image.shape)}')
+        if self.distance == 'lpips' and pred.size(1) != 3:
+            raise ValueError(f'LPIPS needs 3-channel images, got {pred.size(1)} channels')
+        if not isinstance(target, ReconstructionTarget):
+            target = self.prepare_target(target)
         if self.distance == 'lpips':
-            if pred.size(1) != 3:
-                raise ValueError(f'LPIPS needs 3-channel images, got {pred.size(1)} channels')
-            per_sample = self._lpips_net(pred, target, normalize=False).flatten()
+            per_sample = self._lpips_distance(pred, target.features)
             # At least float32: under autocast LPIPS returns float16 / bfloat16 distances.
             per_sample = per_sample.to(torch.promote_types(per_sample.dtype, torch.float32))
         elif self.distance == 'l1':
-            per_sample = (pred - target).abs().flatten(1).mean(dim=1)
+            per_sample = (pred - target.image).abs().flatten(1).mean(dim=1)
         else:
-            per_sample = (pred - target).square().flatten(1).mean(dim=1)
+            per_sample = (pred - target.image).square().flatten(1).mean(dim=1)
         loss = per_sample.sum() if self.reduction == 'sum' else per_sample.mean()
         return self.loss_weight * loss
+
+    def _lpips_features(self, images: Tensor) -> List[Tensor]:
+        """Unit-normalised VGG16 features of ``images`` (N, 3, H, W) in [-1, 1], one per
+        LPIPS layer, as ``lpips.LPIPS.forward`` (v0.1) computes them."""
+        net = self._lpips_net
+        return [lpips.normalize_tensor(out) for out in net.net(net.scaling_layer(images))]
+
+    def _lpips_distance(self, pred: Tensor, target_features: List[Tensor]) -> Tensor:
+        """LPIPS v0.1 distance per sample, (N,): ``lpips.LPIPS.forward`` (``spatial=False``,
+        ``normalize=False``) with the target's features given."""
+        lins = self._lpips_net.lins
+        per_layer = [
+            lpips.spatial_average(lin((feature - target)**2), keepdim=True)
+            for lin, feature, target in zip(lins, self._lpips_features(pred), target_features)
+        ]
+        return sum(per_layer).flatten()
 
     def _apply(self, fn, *args, **kwargs):
         """Forward device and dtype conversions to the unregistered LPIPS network."""

@@ -186,4 +186,53 @@ def test_invalid_background(background):
 def test_registered():
     transform = TRANSFORMS.build(dict(type='LoadRGBImage', key='gt', background=[0, 0, 0]))
     assert isinstance(transform, LoadRGBImage)
-    assert repr(transform) == "LoadRGBImage(key='gt', background=(0, 0, 0))"
+    assert repr(transform) == ("LoadRGBImage(key='gt', background=(0, 0, 0), "
+                               'exif_orientation=True, pil_convert=False)')
+
+
+def _rotated_jpeg(tmp_path):
+    """A 2x4 JPEG (left half red, right half blue) whose EXIF says: rotate 90 degrees."""
+    stored = np.zeros((2, 4, 3), dtype=np.uint8)
+    stored[:, :2] = (255, 0, 0)
+    stored[:, 2:] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return _save(tmp_path, 'rotated.jpg', Image.fromarray(stored), exif=exif, quality=100)
+
+
+def test_exif_orientation_can_be_ignored_as_the_official_code_does(tmp_path):
+    path = _rotated_jpeg(tmp_path)
+    stored = np.array(Image.open(path).convert('RGB'))  # the official reading
+    np.testing.assert_array_equal(_load(path, exif_orientation=False), stored)
+    assert _load(path).shape == (4, 2, 3)
+
+
+@pytest.mark.parametrize('name, img, kwargs', [
+    ('clear.png', Image.new('RGBA', (2, 2), (255, 0, 0, 0)), {}),
+    ('la.png', Image.new('LA', (2, 1), (50, 0)), {}),
+    ('p.png', _palette_image(), dict(transparency=0)),
+    ('grey16.png', Image.fromarray(np.array([[0, 200, 65535]], np.uint16)), {}),
+    ('cmyk.jpg', Image.new('CMYK', (2, 2), (0, 255, 255, 0)), {}),
+])
+def test_pil_convert_reads_every_mode_exactly_as_the_official_code(tmp_path, name, img, kwargs):
+    path = _save(tmp_path, name, img, **kwargs)
+    official = np.array(Image.open(path).convert('RGB'))  # FastGAN-pytorch's ImageFolder
+    out = _load(path, pil_convert=True, background=(1, 2, 3))
+    np.testing.assert_array_equal(out, official)
+    assert out.dtype == np.uint8 and out.flags['C_CONTIGUOUS'] and out.flags['WRITEABLE']
+
+
+def test_pil_convert_differs_from_the_default_where_the_official_code_loses_information(
+        tmp_path):
+    clear = _save(tmp_path, 'clear.png', Image.new('RGBA', (2, 2), (255, 0, 0, 0)))
+    assert (_load(clear, pil_convert=True) == (255, 0, 0)).all()  # hidden colour shows
+    assert (_load(clear) == WHITE).all()
+    grey = _save(tmp_path, 'grey16.png', Image.fromarray(np.array([[30000]], np.uint16)))
+    assert (_load(grey, pil_convert=True) == 255).all()  # clipped
+    assert (_load(grey) == round(30000 * 255 / 65535)).all()
+
+
+@pytest.mark.parametrize('kwargs', [dict(exif_orientation=1), dict(pil_convert='yes')])
+def test_invalid_flags(kwargs):
+    with pytest.raises(TypeError, match='must be True or False'):
+        LoadRGBImage(**kwargs)

@@ -91,7 +91,9 @@ def test_very_large_image_is_reduced():
     (dict(size=0), 'size must be a positive integer'),
     (dict(size=True), 'size must be a positive integer'),
     (dict(size=16.0), 'size must be a positive integer'),
-    (dict(size=16, mode='stretch'), r"mode must be one of \('crop', 'pad'\)"),
+    (dict(size=16, mode='fit'), r"mode must be one of \('crop', 'pad', 'stretch'\)"),
+    (dict(size=16, reducing_gap=0.5), 'reducing_gap must be a number >= 1 or None'),
+    (dict(size=16, reducing_gap='3'), 'reducing_gap must be a number >= 1 or None'),
     (dict(size=16, interpolation='cubic'), 'interpolation must be one of'),
     (dict(size=16, pad_value=(0, 0, 256)), 'pad_value must be three integers'),
     (dict(size=16, pad_value='white'), 'pad_value must be three integers'),
@@ -122,4 +124,32 @@ def test_registered():
     transform = TRANSFORMS.build(dict(type='ResizeToSquare', size=8, mode='pad'))
     assert isinstance(transform, ResizeToSquare)
     assert repr(transform) == ("ResizeToSquare(size=8, key='gt', mode='pad', "
-                               "pad_value=(255, 255, 255), interpolation='bicubic')")
+                               "pad_value=(255, 255, 255), interpolation='bicubic', "
+                               'reducing_gap=3.0)')
+
+
+def test_stretch_scales_each_side_to_size():
+    img = _uniform(10, 40)
+    img[:, 20:] = (0, 0, 200)  # right half blue stays the right half
+    out = _resize(img, 16, mode='stretch', interpolation='nearest')
+    assert out.shape == (16, 16, 3)
+    assert (out[:, :8] == (200, 100, 50)).all() and (out[:, 8:] == (0, 0, 200)).all()
+
+
+@pytest.mark.parametrize('shape', [(300, 200), (64, 97), (1024, 1024), (40, 40)])
+def test_official_resize_is_torchvision_resize_on_the_pil_image(shape):
+    """The official pipeline: transforms.Resize((s, s)) on a PIL image (bilinear)."""
+    from PIL import Image
+    from torchvision import transforms
+    img = _random(*shape)
+    official = np.array(transforms.Resize((128, 128))(Image.fromarray(img)))
+    ours = _resize(img, 128, mode='stretch', interpolation='bilinear', reducing_gap=None)
+    np.testing.assert_array_equal(ours, official)
+
+
+def test_reducing_gap_is_what_makes_large_shrinks_inexact():
+    img = _random(1200, 900)
+    exact = _resize(img, 64, mode='stretch', interpolation='bilinear', reducing_gap=None)
+    fast = _resize(img, 64, mode='stretch', interpolation='bilinear')
+    assert not np.array_equal(exact, fast)
+    assert np.abs(exact.astype(int) - fast.astype(int)).mean() < 8  # visually close

@@ -1,7 +1,15 @@
 """MixedPrecisionOptimWrapper: autocast and loss scaling on the CPU (and CUDA when present),
-and ``--amp`` of tools/train.py (load_config + enable_amp + Runner.from_cfg) running both
-networks and the LPIPS network in low precision."""
+the dtype chosen by the hardware's native support, and ``--amp`` of tools/train.py
+(load_config + enable_amp + Runner.from_cfg) running both networks and the LPIPS network in
+low precision.
+
+The only mock: the hardware capability queries (``cpu_has_native_bf16``,
+``cuda_has_native_bf16``), answered both ways, since this machine has one kind of CPU and no
+GPU; the real query is checked against the CPU flags of /proc/cpuinfo.
+"""
 import os
+import platform
+import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +21,8 @@ from torch import nn
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.engine import MixedPrecisionOptimWrapper
+from fastgan_plugin.engine.optimizers import mixed_precision_optim_wrapper as mpow
+from fastgan_plugin.utils.benchmark import cpu_flags
 from fastgan_plugin.utils.config import enable_amp, load_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
@@ -31,6 +41,15 @@ def wrapper(net, **kwargs):
                                       **kwargs)
 
 
+@pytest.fixture
+def native_bf16(monkeypatch):
+    """``native_bf16(True | False)``: what the CPU and GPU capability queries answer."""
+    def answer(value):
+        monkeypatch.setattr(mpow, 'cpu_has_native_bf16', lambda: value)
+        monkeypatch.setattr(mpow, 'cuda_has_native_bf16', lambda: value)
+    return answer
+
+
 def test_registered_in_mmagic():
     assert OPTIM_WRAPPERS.get('MixedPrecisionOptimWrapper') is MixedPrecisionOptimWrapper
 
@@ -47,8 +66,62 @@ def test_autocast_dtype_inside_the_context(device):
     assert net[0](torch.randn(2, 3, 8, 8, device=device)).dtype == torch.float32  # outside
 
 
+@pytest.mark.skipif(not (os.path.exists('/proc/cpuinfo') and platform.machine() == 'x86_64'),
+                    reason='CPU flags are read from /proc/cpuinfo on x86 Linux only')
+def test_cpu_query_agrees_with_the_cpu_flags():
+    flags = set(cpu_flags())
+    assert 'avx2' in flags or 'avx512f' in flags  # the flags were read
+    assert mpow.cpu_has_native_bf16() == bool(flags & {'avx512_bf16', 'amx_bf16'})
+
+
+def test_auto_on_a_cpu_with_native_bf16_is_bfloat16(native_bf16):
+    native_bf16(True)
+    net = small_net()
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        optim = wrapper(net, device_type='cpu')
+    assert optim.cast_dtype == torch.bfloat16 and not optim.loss_scaler.is_enabled()
+    with optim.optim_context(net):
+        assert net[0](torch.randn(2, 3, 8, 8)).dtype == torch.bfloat16
+
+
+def test_auto_on_a_cpu_without_native_bf16_stays_float32_and_says_why(native_bf16):
+    native_bf16(False)
+    net = small_net()
+    with pytest.warns(UserWarning, match=r'Mixed precision off, training in float32: this '
+                      r'CPU has neither AVX512-BF16 nor AMX.*2\.5-2\.8x slower'):
+        optim = wrapper(net, device_type='cpu')
+    assert optim.cast_dtype is None and not optim.loss_scaler.is_enabled()
+    with optim.optim_context(net):
+        assert net[0](torch.randn(2, 3, 8, 8)).dtype == torch.float32
+
+
+def test_asked_bfloat16_without_native_bf16_warns_and_keeps_it(native_bf16):
+    native_bf16(False)
+    net = small_net()
+    with pytest.warns(UserWarning, match='bfloat16 autocast as asked.*emulated'):
+        optim = wrapper(net, dtype='bfloat16', device_type='cpu')
+    assert optim.cast_dtype == torch.bfloat16
+
+
+@pytest.mark.parametrize('native', [True, False])
+def test_auto_on_cuda_follows_the_gpu(native_bf16, native):
+    native_bf16(native)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # no warning: auto and float16 are the fast choices
+        assert mpow.resolve_amp_dtype('auto', 'cuda') == (torch.bfloat16 if native else
+                                                          torch.float16)
+        assert mpow.resolve_amp_dtype('float16', 'cuda') == torch.float16
+        if native:
+            assert mpow.resolve_amp_dtype('bfloat16', 'cuda') == torch.bfloat16
+    if not native:
+        with pytest.warns(UserWarning, match='this GPU has no native bfloat16'):
+            assert mpow.resolve_amp_dtype('bfloat16', 'cuda') == torch.bfloat16
+
+
 def test_loss_scaling_choices():
     net = small_net()
+    assert not wrapper(net, dtype='bfloat16').loss_scaler.is_enabled()  # 'auto'
     assert not wrapper(net, dtype='bfloat16', loss_scale=None).loss_scaler.is_enabled()
     dynamic = wrapper(net, dtype='bfloat16', loss_scale='dynamic').loss_scaler
     assert dynamic.is_enabled()
@@ -97,13 +170,13 @@ def test_bad_arguments_are_refused():
 
 def test_enable_amp_sets_every_network_wrapper():
     cfg = load_config(CONFIG)
-    enable_amp(cfg, 'bfloat16')
+    enable_amp(cfg)
     for name in ('generator', 'discriminator'):
         wrapper_cfg = cfg.optim_wrapper[name]
         assert wrapper_cfg.type == 'MixedPrecisionOptimWrapper'
-        assert wrapper_cfg.dtype == 'bfloat16' and wrapper_cfg.loss_scale is None
-    enable_amp(cfg, 'float16')
-    assert cfg.optim_wrapper.generator.loss_scale == 'dynamic'
+        assert wrapper_cfg.dtype == 'auto' and wrapper_cfg.loss_scale == 'auto'
+    enable_amp(cfg, 'bfloat16')
+    assert cfg.optim_wrapper.generator.dtype == 'bfloat16'
     with pytest.raises(ValueError, match='AMP dtype'):
         enable_amp(cfg, 'float64')
 
@@ -131,8 +204,13 @@ def amp_runner_config(tmp_path, dtype):
     return cfg
 
 
-def test_amp_runs_both_networks_and_lpips_in_bfloat16(tmp_path):
-    runner = Runner.from_cfg(amp_runner_config(tmp_path, 'bfloat16'))
+@pytest.mark.parametrize('native', [True, False])
+def test_amp_auto_runs_both_networks_and_lpips_in_the_chosen_dtype(tmp_path, native_bf16,
+                                                                   native):
+    """``--amp`` on a CPU with native bfloat16: everything in bfloat16; without: float32."""
+    native_bf16(native)
+    expected = torch.bfloat16 if native else torch.float32
+    runner = Runner.from_cfg(amp_runner_config(tmp_path, 'auto'))
     model = runner.model
     assert model.rec_loss.distance == 'lpips'
     probes = {
@@ -146,15 +224,19 @@ def test_amp_runs_both_networks_and_lpips_in_bfloat16(tmp_path):
     for name, conv in probes.items():
         conv.register_forward_hook(
             lambda module, args, out, name=name: seen[name].append(out.dtype))
-    runner.train()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        runner.train()
+    off = [w for w in caught if 'Mixed precision off' in str(w.message)]
+    assert len(off) == (0 if native else 2)  # one per network's wrapper
 
     assert all(isinstance(runner.optim_wrapper[name], MixedPrecisionOptimWrapper)
                for name in ('generator', 'discriminator'))
     # G runs in the D step (fakes) only; D runs on real and fake (D step) and fake (G step).
-    assert seen['generator'] == [torch.bfloat16]
-    assert seen['discriminator'] == [torch.bfloat16] * 3
-    assert seen['discriminator decoder'] == [torch.bfloat16]
-    assert seen['lpips'] and set(seen['lpips']) == {torch.bfloat16}
+    assert seen['generator'] == [expected]
+    assert seen['discriminator'] == [expected] * 3
+    assert seen['discriminator decoder'] == [expected]
+    assert seen['lpips'] and set(seen['lpips']) == {expected}
     for key in ('loss_disc_real', 'loss_disc_fake', 'loss_rec_big', 'loss_rec_part',
                 'loss_gen'):
         value = runner.message_hub.get_scalar(f'train/{key}').current()
@@ -165,5 +247,6 @@ def test_amp_float16_on_cpu_is_refused_clearly(tmp_path):
     if torch.cuda.is_available():
         pytest.skip('float16 is refused on the CPU only; this machine trains on CUDA')
     runner = Runner.from_cfg(amp_runner_config(tmp_path, 'float16'))
-    with pytest.raises(ValueError, match='--amp-dtype bfloat16'):
+    with pytest.raises(ValueError, match=r"float16 autocast on the CPU is refused.*"
+                       r"dtype='auto' \(tools/train.py --amp\)"):
         runner.train()

@@ -141,3 +141,72 @@ def test_lpips_under_autocast_runs_in_bfloat16_and_returns_float32(lpips_loss):
     assert set(seen) == {torch.bfloat16}
     assert loss.dtype == torch.float32 and torch.isfinite(loss)
     torch.testing.assert_close(loss, lpips_loss(_images(0), _images(1)), rtol=0.05, atol=0)
+
+
+def _todays_loss(loss, pred, target):
+    """The loss as ReconstructionLoss computed it before targets could be prepared: the
+    ``lpips`` package's LPIPS.forward on (pred, target), or the pixel distance."""
+    if loss.distance == 'lpips':
+        per_sample = loss.lpips_net(pred, target, normalize=False).flatten()
+    elif loss.distance == 'l1':
+        per_sample = (pred - target).abs().flatten(1).mean(dim=1)
+    else:
+        per_sample = (pred - target).square().flatten(1).mean(dim=1)
+    return loss.loss_weight * (per_sample.sum() if loss.reduction == 'sum' else per_sample.mean())
+
+
+@pytest.mark.parametrize('reduction', ['sum', 'mean'])
+@pytest.mark.parametrize('distance', ['lpips', 'l1', 'mse'])
+def test_prepared_targets_give_todays_losses_and_gradients(distance, reduction):
+    """FastGAN's three reconstruction terms (two predictions share one target) with the
+    targets prepared once equal the per-term computation, losses and gradients (w.r.t. the
+    predictions and the parameters that produce them, standing in for D's decoders), in
+    float64 to 1e-10."""
+    loss = (_build_lpips_loss(reduction=reduction, loss_weight=0.7) if distance == 'lpips' else
+            ReconstructionLoss(distance, reduction=reduction, loss_weight=0.7)).double()
+    torch.manual_seed(1)
+    decoder = nn.Conv2d(3, 9, 3, padding=1).double()
+    features, whole = _images(2, size=32).double(), _images(3, size=32).double()
+    targets = dict(rec_big=whole, rec_small=whole, rec_part=_images(4, size=32).double())
+
+    results = []
+    for prepare in (False, True):
+        decoder.zero_grad()
+        preds = dict(zip(targets, torch.tanh(decoder(features)).split(3, dim=1)))
+        for pred in preds.values():
+            pred.retain_grad()
+        if prepare:
+            prepared = loss.prepare_targets(targets)
+            terms = [loss(preds[name], prepared[name]) for name in targets]
+        else:
+            terms = [_todays_loss(loss, preds[name], targets[name]) for name in targets]
+        sum(terms).backward()
+        results.append((torch.stack(terms), [preds[name].grad for name in targets],
+                        [p.grad.clone() for p in decoder.parameters()]))
+    (today, today_pred_grads, today_param_grads), (new, new_pred_grads, new_param_grads) = results
+    assert today.abs().min() > 0 and all(g.abs().sum() > 0 for g in today_param_grads)
+    torch.testing.assert_close(new, today, rtol=0, atol=1e-10)
+    for new_grad, today_grad in zip(new_pred_grads + new_param_grads,
+                                    today_pred_grads + today_param_grads):
+        torch.testing.assert_close(new_grad, today_grad, rtol=0, atol=1e-10)
+
+
+def test_a_shared_target_is_prepared_once_without_autograd(lpips_loss):
+    calls = []
+    handle = lpips_loss.lpips_net.net.register_forward_hook(
+        lambda module, args, out: calls.append(args[0].shape))
+    whole = _images(0).requires_grad_()
+    try:
+        prepared = lpips_loss.prepare_targets(dict(big=whole, small=whole, part=_images(1)))
+    finally:
+        handle.remove()
+    assert len(calls) == 2  # the whole image once, the quadrant once
+    assert prepared['big'] is prepared['small'] and prepared['part'] is not prepared['big']
+    assert not prepared['big'].image.requires_grad
+    assert all(f.grad_fn is None and not f.requires_grad for f in prepared['big'].features)
+    assert len(prepared['big'].features) == lpips_loss.lpips_net.L
+    assert ReconstructionLoss('l1').prepare_target(whole).features is None
+    with pytest.raises(ValueError, match='same shape'):
+        lpips_loss(_images(0, size=8), prepared['part'])
+    with pytest.raises(ValueError, match='target must be an'):
+        lpips_loss.prepare_target(torch.zeros(3, 16, 16))

@@ -173,9 +173,9 @@ class FastGAN(BaseGAN):
             part (Tensor): Quadrant per image, (N,).
 
         Returns:
-            dict: ``rec_big``, ``rec_small`` (both the whole image) and ``rec_part``
-            (the quadrant), each (N, 3, 128, 128), resized with the discriminator's
-            resize mode.
+            dict: ``rec_big``, ``rec_small`` (both the whole image: one tensor) and
+            ``rec_part`` (the quadrant), each (N, 3, 128, 128), resized with the
+            discriminator's resize mode.
         """
         mode = _unwrap(self.discriminator).resize_mode
         whole = resize_images(real, RECONSTRUCTION_SIZE, mode)
@@ -191,32 +191,54 @@ class FastGAN(BaseGAN):
 
         part = self.draw_quadrants(num_batches)
         pred_real, recs = self.discriminator(real, part=part)
-        targets = self.reconstruction_targets(real, part)
+        # rec_big and rec_small share one target: its LPIPS features are computed once.
+        targets = self.rec_loss.prepare_targets(self.reconstruction_targets(real, part))
         losses = dict(loss_disc_real=self.gan_loss(pred_real, 'real'))
+        # With accumulation, a sum over the batch (reduction='sum', official) stands for the
+        # sum over the accumulated batch, so that k micro-batches of B / k weigh as one batch
+        # of B (the optimizer wrapper divides every term by k).
+        rec_scale = (optimizer_wrapper._accumulative_counts
+                     if self.rec_loss.reduction == 'sum' else 1)
         for name in ('rec_big', 'rec_small', 'rec_part'):
-            losses[f'loss_{name}'] = self.rec_loss(recs[name], targets[name])
+            losses[f'loss_{name}'] = rec_scale * self.rec_loss(recs[name], targets[name])
 
         pred_fake = self.discriminator(self._fakes['img'].detach(),
                                        self._fakes['img_small'].detach())
         losses['loss_disc_fake'] = self.gan_loss(pred_fake, 'fake')
 
         loss, log_vars = self.parse_losses(losses)
-        if self.check_finite(log_vars, 'discriminator'):
-            optimizer_wrapper.update_params(loss)
+        self.apply_update(loss, log_vars, 'discriminator', optimizer_wrapper)
         return log_vars
 
     def train_generator(self, inputs: dict, data_samples: list,
                         optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
-        """Generator step on the augmented fakes of the last discriminator step."""
+        """Generator step (one micro-batch of it with accumulation) on the augmented fakes
+        of the last discriminator step; later steps of the same iteration draw new fakes."""
         fakes = self._fakes
         if fakes is None or not fakes['img'].requires_grad:
             fakes = self.generate_fakes(data_samples.gt_img.shape[0])
         self._fakes = None
         pred = self.discriminator(fakes['img'], fakes['img_small'])
         loss, log_vars = self.parse_losses(dict(loss_gen=self.gan_loss(pred, 'generator')))
-        if self.check_finite(log_vars, 'generator'):
-            optimizer_wrapper.update_params(loss)
+        self.apply_update(loss, log_vars, 'generator', optimizer_wrapper)
         return log_vars
+
+    def apply_update(self, loss: Tensor, log_vars: Dict[str, Tensor], step: str,
+                     optimizer_wrapper: OptimWrapper) -> None:
+        """Backward ``loss`` and update as ``optimizer_wrapper`` accumulates, if every term
+        is finite (:meth:`check_finite`).
+
+        A skipped micro-batch (``nonfinite='skip'``) still counts towards the wrapper's
+        ``accumulative_counts``, so the schedule stays aligned, but adds no gradient. If it
+        is the one that would apply the update, the cycle's update is dropped (its
+        gradients were never all-reduced: DDP synchronises on that backward).
+        """
+        if self.check_finite(log_vars, step):
+            optimizer_wrapper.update_params(loss)
+            return
+        optimizer_wrapper._inner_count += 1
+        if optimizer_wrapper.should_update():
+            optimizer_wrapper.zero_grad()
 
     def check_finite(self, log_vars: Dict[str, Tensor], step: str) -> bool:
         """Whether every loss term is finite on every process; if not, stop or skip.
@@ -288,23 +310,42 @@ class FastGAN(BaseGAN):
                 'a sampler that ends epochs with a partial batch, set drop_last=True.')
 
     def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
-        """One iteration: D step, then G step and EMA update every
-        ``discriminator_steps`` iterations (mmagic's schedule)."""
-        curr_iter = MessageHub.get_current_instance().get_info('iter')
+        """One iteration on mmagic's schedule (``BaseGAN.train_step``), with gradient
+        accumulation (``optim_wrapper.<net>.accumulative_counts``) for both networks.
+
+        Every iteration is one discriminator micro-batch; the discriminator updates every
+        ``disc_accu`` iterations. After ``discriminator_steps`` such updates come
+        ``generator_steps * gen_accu`` generator micro-batches (``generator_steps``
+        updates), then the EMA update (from iteration ``ema_start * discriminator_steps *
+        disc_accu``). The first generator micro-batch reuses the augmented fakes of this
+        iteration's discriminator micro-batch, as the official loop does; the others draw
+        new fakes from the same generator (see docs/design.md, "The training step").
+        """
+        message_hub = MessageHub.get_current_instance()
+        curr_iter = message_hub.get_info('iter')
         data = self.data_preprocessor(data, True)
         self.check_real_batch(data['data_samples'].gt_img)
         disc_wrapper = optim_wrapper['discriminator']
+        disc_accu_iters = disc_wrapper._accumulative_counts
+        max_iters = message_hub.get_info('max_iters')
+        if max_iters is not None and disc_wrapper._max_counts != max_iters:
+            # MMEngine initialises a single optimizer wrapper but not those of an
+            # OptimWrapperDict: count D's micro-batches from this run's first iteration
+            # (a resumed run continues its accumulation cycles; the last one may be short).
+            disc_wrapper.initialize_count_status(self.discriminator, curr_iter, max_iters)
         with disc_wrapper.optim_context(self.discriminator):
             log_vars = self.train_discriminator(**data, optimizer_wrapper=disc_wrapper)
 
-        if (curr_iter + 1) % (self.discriminator_steps * disc_wrapper._accumulative_counts):
+        if (curr_iter + 1) % (self.discriminator_steps * disc_accu_iters):
             self._fakes = None  # free G's graph: no generator step this iteration
             return log_vars
 
         gen_wrapper = optim_wrapper['generator']
+        gen_micro_batches = self.generator_steps * gen_wrapper._accumulative_counts
+        gen_wrapper.initialize_count_status(self.generator, 0, gen_micro_batches)
         set_requires_grad(self.discriminator, False)
         gen_logs = []
-        for _ in range(self.generator_steps):
+        for _ in range(gen_micro_batches):
             with gen_wrapper.optim_context(self.generator):
                 gen_logs.append(self.train_generator(**data, optimizer_wrapper=gen_wrapper))
         set_requires_grad(self.discriminator, True)
@@ -314,7 +355,7 @@ class FastGAN(BaseGAN):
 
         if self.with_ema_gen:
             generator = _unwrap(self.generator)
-            if curr_iter + 1 >= self.ema_start * self.discriminator_steps:
+            if curr_iter + 1 >= self.ema_start * self.discriminator_steps * disc_accu_iters:
                 self.generator_ema.update_parameters(generator)
             else:
                 self.generator_ema.sync_parameters(generator)

@@ -150,8 +150,9 @@ def test_quadrant_modes(model):
 @pytest.mark.parametrize('bn_stats', ['average', 'raw'])
 def test_ema_update_follows_its_formula(bn_stats):
     torch.manual_seed(0)
+    # rampup=None: the constant official decay (the ramp is tested in test_fastgan_ema.py)
     model = MODELS.build(tiny_cfg(ema_config=dict(type='FastGANEMA', momentum=0.001,
-                                                  bn_stats=bn_stats)))
+                                                  rampup=None, bn_stats=bn_stats)))
     ema_before = {k: v.clone() for k, v in model.generator_ema.module.state_dict().items()}
     MessageHub.get_current_instance().update_info('iter', 0)
     model.train_step(batch(), optimizers(model))
@@ -221,3 +222,95 @@ def test_pretrained_generator_init_also_starts_the_ema(tmp_path):
     for name, value in source.generator.state_dict().items():
         torch.testing.assert_close(model.generator.state_dict()[name], value)
         torch.testing.assert_close(model.generator_ema.module.state_dict()[name], value)
+
+
+# Pure red in the generator's RGB order and value range: R = 1, G = B = -1.
+RED_RGB = (1.0, -1.0, -1.0)
+
+
+def paint_red(generator):
+    """Make ``generator`` return pure red RGB images (a forward hook on its output)."""
+    def red(module, args, output):
+        assert isinstance(output, torch.Tensor)  # sampling asks for the image alone
+        return torch.tensor(RED_RGB).view(1, 3, 1, 1).expand_as(output).to(output)
+    return generator.register_forward_hook(red)
+
+
+def generated_images(samples, sample_model):
+    """The ``fake_img`` tensors of val_step's outputs, (N, 3, H, W) per generator."""
+    if sample_model == 'ema/orig':
+        return [torch.stack([getattr(s, name).fake_img for s in samples])
+                for name in ('ema', 'orig')]
+    return [torch.stack([s.fake_img for s in samples])]
+
+
+@pytest.mark.parametrize('sample_model', ['orig', 'ema', 'ema/orig'])
+def test_generated_red_reaches_mmagic_as_bgr(model, sample_model, tmp_path):
+    from mmagic.evaluation import FrechetInceptionDistance
+    from mmagic.visualization import Visualizer
+
+    from fastgan_plugin.evaluation import build_torchscript_feature_extractor
+
+    paint_red(model.generator)
+    paint_red(model.generator_ema.module)
+    model.eval()
+    samples = model.val_step(dict(inputs=dict(num_batches=2, sample_model=sample_model)))
+    bgr_red = torch.tensor([0.0, 0.0, 255.0]).view(1, 3, 1, 1)
+    for images in generated_images(samples, sample_model):
+        # mmagic takes generated images as BGR in [0, 255] (its GANs learn from OpenCV's BGR)
+        assert torch.equal(images, bgr_red.expand_as(images))
+        # ... and its visualizer turns them back into RGB: the grid it writes is red.
+        shown = Visualizer._post_process_image(images)
+        assert (shown[:, 0] == 255).all() and (shown[:, 1:] == 0).all()
+
+    # The metric: mmagic's FID flips its input to RGB for the (stand-in) Inception network.
+    metric = FrechetInceptionDistance(
+        fake_nums=2, inception_style='StyleGAN', sample_model='ema' if 'ema' in sample_model
+        else 'orig', inception_path=build_torchscript_feature_extractor(
+            str(tmp_path / 'inception.pt'), feature_dim=8))
+    network, seen = metric.inception, []
+    metric.inception = lambda image, **kwargs: seen.append(image) or network(image, **kwargs)
+    metric.process(dict(), [sample.to_dict() for sample in samples])
+    assert seen[0].dtype == torch.uint8 and seen[0].shape == (2, 3, IM_SIZE, IM_SIZE)
+    assert (seen[0][:, 0] == 255).all() and (seen[0][:, 1:] == 0).all()  # RGB red
+
+
+def test_sampling_api_returns_rgb(model):
+    from fastgan_plugin.apis import sample_images
+
+    paint_red(model.generator_ema.module)
+    images = sample_images(model.eval(), seeds=[0, 1])
+    red = torch.tensor(RED_RGB).view(1, 3, 1, 1)
+    assert torch.equal(images, red.expand_as(images))
+
+
+def test_generator_step_leaves_the_discriminator_without_gradients(model):
+    MessageHub.get_current_instance().update_info('iter', 0)
+    logs = model.train_step(batch(), optimizers(model))
+    assert 'loss_gen' in logs
+    # The G step ran with D frozen: no gradient reached D's parameters (the D step's were
+    # cleared by its own update), and D trains again afterwards.
+    assert all(p.grad is None or not p.grad.any() for p in model.discriminator.parameters())
+    assert all(p.requires_grad for p in model.discriminator.parameters())
+
+
+def test_discriminator_update_is_unaffected_by_the_generator_step(model):
+    hub = MessageHub.get_current_instance()
+    wrappers = optimizers(model)
+    hub.update_info('iter', 0)
+    model.train_step(batch(0), wrappers)  # D step, G step, EMA update
+    # A twin of the trained model whose D gradients are cleared by hand before its next step.
+    twin = copy.deepcopy(model)
+    twin_wrappers = optimizers(twin)
+    for name in ('generator', 'discriminator'):  # a copy: loading shares the moment tensors
+        twin_wrappers[name].optimizer.load_state_dict(
+            copy.deepcopy(wrappers[name].optimizer.state_dict()))
+    for p in twin.discriminator.parameters():
+        p.grad = None
+    hub.update_info('iter', 1)
+    for net, net_wrappers in ((model, wrappers), (twin, twin_wrappers)):
+        torch.manual_seed(1)
+        net.train_step(batch(1), net_wrappers)
+    for (name, p), q in zip(model.discriminator.named_parameters(),
+                            twin.discriminator.parameters()):
+        assert torch.equal(p, q), f'{name}: the G step leaked into the next D update'
