@@ -5,6 +5,7 @@ Each case runs a tiny pytest session in a fresh process, in a folder laid out li
 (``tests/conftest.py`` = this suite's conftest, one test that needs the fixtures and one that
 does not) with nothing beside it, so there is no ``../shared``.
 """
+import importlib.util
 import os
 import subprocess
 import sys
@@ -13,6 +14,21 @@ from pathlib import Path
 import pytest
 
 CONFTEST = Path(__file__).resolve().parent / 'conftest.py'
+
+
+def _load_conftest():
+    """This suite's tests/conftest.py as a module of its own name: ``import conftest`` would
+    find whichever of the suite's conftest modules was imported first."""
+    spec = importlib.util.spec_from_file_location('fastgan_tests_conftest', CONFTEST)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+suite_conftest = _load_conftest()
+FIXTURES_ENV = suite_conftest.FIXTURES_ENV
+REQUIRE_FIXTURES_ENV = suite_conftest.REQUIRE_FIXTURES_ENV
+OFFICIAL_FIXTURE_FILES = suite_conftest.OFFICIAL_FIXTURE_FILES
 TINY_TESTS = """
 def test_needs_the_fixtures(official_fixture_dir):
     assert (official_fixture_dir / 'fastgan_official_256_ngf8.pth').is_file()
@@ -26,8 +42,6 @@ NEEDS = 'tests/test_tiny.py::test_needs_the_fixtures'
 
 def run_session(tmp_path: Path, fixtures=None, require=False, *args: str):
     """Run the tiny session; ``fixtures`` is what FASTGAN_FIXTURES is set to (None: unset)."""
-    from conftest import FIXTURES_ENV, REQUIRE_FIXTURES_ENV
-
     clone = tmp_path / 'clone'
     (clone / 'tests').mkdir(parents=True, exist_ok=True)
     (clone / 'tests' / 'conftest.py').write_text(CONFTEST.read_text())
@@ -75,16 +89,12 @@ def test_required_fixtures_fail_when_missing(tmp_path):
 
 
 def test_a_partial_folder_names_the_missing_files(tmp_path):
-    from conftest import OFFICIAL_FIXTURE_FILES
-
     code, out = run_session(tmp_path, fixture_folder(tmp_path, OFFICIAL_FIXTURE_FILES[:-1]))
     assert code == 0, out
     assert f'(missing: {OFFICIAL_FIXTURE_FILES[-1]})' in out
 
 
 def test_present_fixtures_run_also_when_required(tmp_path):
-    from conftest import OFFICIAL_FIXTURE_FILES
-
     code, out = run_session(tmp_path, fixture_folder(tmp_path, OFFICIAL_FIXTURE_FILES), True)
     assert code == 0, out
     assert '2 passed' in out and 'NOT RUN' not in out

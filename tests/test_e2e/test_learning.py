@@ -3,10 +3,17 @@ demo images (OpenMoji faces), must bring the EMA samples closer to the training 
 (SWD, a validation metric of the run) than the initial generator is, with samples that
 differ between seeds.
 
-Measured (seed 0, 150 iterations): SWD 243.6 -> 143.1 (a drop of 100.5), std across seeds
-0.31. The margin is half that drop; runs with broken training (generator learning rate 0,
-generator loss sign flipped, the old EMA without ramp-up) are in the closing note of
-issue 10. ``learning_run`` is also what those runs call.
+Measured (150 iterations, SWD x1e3 before -> after training, std across seeds):
+
+- seed 0: 243.6 -> 143.1 (a drop of 100.5), 0.31; seed 1: 236.6 -> 131.7 (104.9), 0.30;
+  seed 2: 241.1 -> 132.2 (109.0), 0.23;
+- broken, seed 0: generator learning rate 0: 243.6 -> 192.1 (51.4: the EMA's BatchNorm
+  statistics still move from their initial values), 0.18; generator loss sign flipped:
+  243.6 -> 262.2 (-18.7), 0.13; the old EMA (no ramp-up, averaged BatchNorm statistics):
+  243.6 -> 485.7 (-242.2), 2e-5.
+
+The margin, 75, lies between the working runs' drops and the largest broken one.
+``learning_run`` is also what those runs call (see the closing note of issue 10).
 """
 import sys
 from pathlib import Path
@@ -26,7 +33,7 @@ from openmoji import render_openmoji  # noqa: E402
 
 ITERS = 150
 # SWD (x1e3) must fall by at least this much; measured drops: see the module docstring.
-MIN_SWD_DROP = 50.0
+MIN_SWD_DROP = 75.0
 # Std across seeds of the EMA samples in [-1, 1]: the training images have 0.26, the
 # grey samples of issue 10 had 2e-5.
 MIN_SEED_STD = 0.05
@@ -56,9 +63,6 @@ def learning_run(work_dir: Path, seed: int = 0, options: Optional[dict] = None,
         'train_cfg.val_interval': ITERS,
         'randomness.seed': seed,
         'custom_hooks': [],
-        # No checkpoint: nothing here reads one, and the validation before training
-        # runs without the checkpoint hook's before_train.
-        'default_hooks.checkpoint': None,
     }
     cfg_options.update(options or {})
     cfg = load_config(str(REPO / 'configs' / 'fastgan_demo_cpu.py'), cfg_options,

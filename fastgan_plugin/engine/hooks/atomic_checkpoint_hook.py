@@ -338,6 +338,8 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
         """MMEngine's, with the previous best removed only once the new one is written."""
+        if not self.save_best:  # as MMEngine's; a bare runner.val() has no file backend
+            return
         backend, removals = self.file_backend, []
         self.file_backend = _DeferredRemoval(backend, removals)
         try:

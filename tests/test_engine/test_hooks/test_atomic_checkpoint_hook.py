@@ -112,3 +112,17 @@ def test_a_failed_write_of_a_new_best_keeps_the_previous_best(tmp_path):
 def test_a_new_best_replaces_the_previous_one_after_it_is_written(tmp_path):
     _train(tmp_path, scores=[2.0, 1.0, 3.0])
     assert _files(tmp_path) == ['best_score_iter_2.pth', 'iter_3.pth']
+
+
+def test_validation_without_training_needs_no_file_backend(tmp_path):
+    """runner.val() alone (no before_train, so no file backend) with save_best off, as a
+    learning check that scores the initial generator does."""
+    loader = dict(dataset=_Points(), batch_size=2, sampler=dict(type='DefaultSampler'),
+                  collate_fn=dict(type='default_collate'))
+    runner = Runner(
+        model=_Line(), work_dir=str(tmp_path), val_dataloader=loader,
+        val_evaluator=[_Score([1.0])], val_cfg=dict(),
+        default_hooks=dict(checkpoint=AtomicCheckpointHook(interval=1, by_epoch=False)),
+        default_scope='mmengine', experiment_name=f'atomic_checkpoint_val_{tmp_path.name}')
+    assert runner.val() == dict(score=1.0)
+    assert _files(tmp_path) == []

@@ -24,6 +24,7 @@ converted discriminators expect RGB.
 """
 import os
 import pickle
+import re
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Tuple
 
@@ -267,6 +268,23 @@ EMA_PREFIX = 'generator_ema.'
 EMA_MODULE_PREFIX = EMA_PREFIX + 'module.'
 
 
+# Iterations of the official training schedule (train.py's --iter default).
+OFFICIAL_ITERATIONS = 50000
+
+
+def official_iteration(source: Optional[str]) -> int:
+    """The iteration an official checkpoint was saved at, read from its name.
+
+    Args:
+        source (str, optional): ``all_N.pth`` or ``N.pth`` (any folder), or None.
+
+    Returns:
+        int: ``N``; :data:`OFFICIAL_ITERATIONS` when the name does not say.
+    """
+    found = re.fullmatch(r'(?:all_)?(\d+)\.pth', os.path.basename(source or ''))
+    return int(found.group(1)) if found else OFFICIAL_ITERATIONS
+
+
 def to_mmagic_checkpoint(converted: Mapping, source: Optional[str] = None) -> dict:
     """Turn the output of :func:`convert_official_state_dict` into an mmagic checkpoint.
 
@@ -286,9 +304,12 @@ def to_mmagic_checkpoint(converted: Mapping, source: Optional[str] = None) -> di
       sampling with either (``sample_model='ema'`` or ``'orig'``) gives the official
       samples and fine-tuning starts from the EMA weights.
 
-    ``generator_ema.steps`` (the number of EMA updates, not recorded by the official code)
-    is 0. ``FastGANEMA`` averages from its first update on, so 0 does not reset the
-    average when training continues.
+    ``generator_ema.steps`` (the number of EMA updates, which the official code does not
+    record) is the iteration ``N`` of an ``all_N.pth`` / ``N.pth`` name (the official loop
+    updates its EMA every iteration), else the official schedule's 50,000 iterations. It
+    matters when training continues with an EMA ramp-up (``FastGANEMA.rampup``): the ramp
+    reads it as the age of the average, so 0 would make the first update replace the
+    converted EMA weights by the raw ones.
 
     Args:
         converted (Mapping): What :func:`convert_official_state_dict` returned.
@@ -304,7 +325,8 @@ def to_mmagic_checkpoint(converted: Mapping, source: Optional[str] = None) -> di
     state_dict = OrderedDict()
     for name, prefix in (('generator', 'generator.'), ('discriminator', 'discriminator.')):
         state_dict.update((prefix + key, value) for key, value in converted[name].items())
-    state_dict[EMA_PREFIX + 'steps'] = torch.tensor(0, dtype=torch.long)
+    state_dict[EMA_PREFIX + 'steps'] = torch.tensor(official_iteration(source),
+                                                    dtype=torch.long)
     state_dict.update((EMA_MODULE_PREFIX + key, value) for key, value in ema_state.items())
     meta = dict(
         official_fastgan=dict(
