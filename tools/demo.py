@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.apis import generate_to_folder
 from fastgan_plugin.utils.config import load_config
+from fastgan_plugin.visualization.curves import CURVES_FILE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, 'configs', 'fastgan_demo_cpu.py')
@@ -59,6 +60,7 @@ def main():
     print(f'  attribution     : {ATTRIBUTION}')
     print(f'  sample grids    : {vis_dir} (EMA samples and reconstructions every 100 iters)')
     print(f'  SWD (EMA samples vs training images, x1e3, lower is closer): {swd:.1f}')
+    print(f'  loss curves     : {os.path.join(work_dir, CURVES_FILE)}')
     print(f'  checkpoint      : {checkpoint}')
     print(f'  generated images: {generated} ({args.num_generated} PNGs)')
     print(f'  log             : {runner.log_dir}')
