@@ -6,11 +6,12 @@ import argparse
 import os
 
 from mmengine.config import DictAction
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.utils.config import load_config
-from fastgan_plugin.utils.dist import setup_cpu_distributed
+from fastgan_plugin.utils.dist import close_distributed, setup_cpu_distributed
 
 
 def parse_args():
@@ -40,6 +41,10 @@ def main():
     cfg.load_from = args.checkpoint
     runner = Runner.from_cfg(cfg)
     runner.test()
+    main_process = is_main_process()  # asked before the process group is closed
+    close_distributed()
+    if not main_process:
+        return
     # mmagic's MultiTestLoop returns nothing; MMEngine records the results as 'test/<name>'
     for name, buffer in runner.message_hub.log_scalars.items():
         if name.startswith('test/'):

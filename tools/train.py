@@ -17,7 +17,7 @@ from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401  (registers FastGAN and fastgan_plugin:: config paths)
 from fastgan_plugin.utils.config import AMP_DTYPES, enable_amp, load_config
-from fastgan_plugin.utils.dist import setup_cpu_distributed
+from fastgan_plugin.utils.dist import close_distributed, setup_cpu_distributed
 
 
 def parse_args():
@@ -66,7 +66,9 @@ def main():
     runner = Runner.from_cfg(cfg)
     runner.train()
     runner.logger.info(f'Checkpoints, logs and samples are in {os.path.abspath(cfg.work_dir)}')
-    if not args.no_report and is_main_process():
+    main_process = is_main_process()  # asked before the process group is closed
+    close_distributed()
+    if not args.no_report and main_process:
         write_report(cfg.work_dir, runner.logger)
 
 

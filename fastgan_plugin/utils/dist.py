@@ -58,3 +58,18 @@ def setup_cpu_distributed(cfg: Config) -> bool:
     else:
         wrapper['device_ids'] = None
     return True
+
+
+def close_distributed() -> None:
+    """End the process group, if one was started, before the interpreter exits.
+
+    Without it, gloo's worker threads are torn down during interpreter finalisation, and
+    a process that leaves while its peer is still busy (rank 0 writing the report) can
+    abort with ``terminate called without an active exception`` (SIGABRT), which fails
+    the whole ``torchrun`` job after a successful run. The barrier lets every rank finish
+    its last collective before any of them closes.
+    """
+    if not torch_dist.is_initialized():
+        return
+    torch_dist.barrier()
+    torch_dist.destroy_process_group()
