@@ -1,6 +1,6 @@
 _base_ = [
     './_base_/models/fastgan_1024.py',
-    './_base_/datasets/few_shot_imgs_1024.py',
+    './_base_/datasets/few_shot_imgs.py',
     './_base_/fastgan_runtime.py',
 ]
 

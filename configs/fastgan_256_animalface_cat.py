@@ -1,6 +1,6 @@
 _base_ = [
     './_base_/models/fastgan_256.py',
-    './_base_/datasets/few_shot_imgs_256.py',
+    './_base_/datasets/few_shot_imgs.py',
     './_base_/fastgan_runtime.py',
 ]
 

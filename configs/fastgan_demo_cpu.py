@@ -5,7 +5,7 @@
 # weights from the internet), and SWD instead of FID (FID needs Inception weights).
 _base_ = [
     './_base_/models/fastgan_256.py',
-    './_base_/datasets/few_shot_imgs_256.py',
+    './_base_/datasets/few_shot_imgs.py',
     './_base_/fastgan_runtime.py',
 ]
 
@@ -19,15 +19,10 @@ model = dict(
     discriminator=dict(im_size=im_size, ndf=16),
     rec_loss=dict(distance='l1', reduction='mean', loss_weight=1.0))
 
-resize = dict(_base_.resize, size=im_size)
-train_pipeline = [_base_.load_image, resize, _base_.flip, _base_.pack]
-val_pipeline = [_base_.load_image, resize, _base_.pack]
-train_dataloader = dict(
-    batch_size=batch_size, num_workers=1, dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(batch_size=batch_size, num_workers=1)
 # Evaluated once, at the end of training: SWD between EMA samples and the training images.
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-val_dataloader = dict(
-    batch_size=16, num_workers=1, persistent_workers=False, dataset=dict(pipeline=val_pipeline))
+val_dataloader = dict(batch_size=16, num_workers=1, persistent_workers=False)
 val_evaluator = dict(
     type='Evaluator',
     metrics=[

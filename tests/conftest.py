@@ -10,12 +10,16 @@ each of them, why, and how to get them; with ``FASTGAN_REQUIRE_FIXTURES=1`` (``.
 sets it) they fail instead, so CI cannot pass without them.
 """
 import os
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# the tools' shared helpers (tools/tool_utils) and the test doubles (tests/helpers) import
+# as top-level packages in every test
+sys.path[:0] = [str(REPO_ROOT / 'tools'), str(REPO_ROOT / 'tests')]
 FIXTURES_ENV = 'FASTGAN_FIXTURES'
 REQUIRE_FIXTURES_ENV = 'FASTGAN_REQUIRE_FIXTURES'
 OFFICIAL_MARKER = 'official_fixtures'

@@ -15,7 +15,7 @@ in a bare loop calling the model's own ``train_step`` on batches already on the 
 their ratio, the share of the runner's time spent waiting for data, peak memory, and
 sampling images/s with the EMA generator. Variants: ``fp32`` or fast paths joined by '+'
 (``bf16``, ``fp16``, ``channels_last``, ``cudnn_benchmark``). See
-``docs/benchmarks.md`` and ``fastgan_plugin/utils/benchmark.py``.
+``docs/benchmarks.md`` and ``tools/tool_utils/benchmarking.py``.
 """
 import argparse
 import json
@@ -28,9 +28,10 @@ import torch
 from mmengine.device import get_device
 
 from fastgan_plugin.engine.optimizers.mixed_precision_optim_wrapper import cpu_has_native_bf16
-from fastgan_plugin.utils.benchmark import (
+from tool_utils.benchmarking import (
     PARTS,
     REC_LOSSES,
+    BenchmarkSetting,
     benchmark,
     check_variant_device,
     cpu_flags,
@@ -38,10 +39,18 @@ from fastgan_plugin.utils.benchmark import (
     default_variants,
     format_table,
 )
-from fastgan_plugin.utils.cli import positive_int, run
+from tool_utils.cli import positive_int, run
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO, 'configs', 'fastgan_1024_pokemon.py')
+#: The timing options, positive ints passed on to ``benchmark``: (name, default, meaning).
+TIMING_OPTIONS = (
+    ('warmup', 2, 'untimed iterations first'),
+    ('windows', 3, 'timed windows; the median is reported'),
+    ('window_iters', 3, 'iterations (generator calls when sampling) per window'),
+    ('rounds', 1, 'runner and bare loop alternate this many times, their windows pooled: '
+     'use 2 or more on a shared machine'),
+)
 
 
 def parse_args(argv=None):
@@ -65,15 +74,9 @@ def parse_args(argv=None):
     parser.add_argument('--rec-loss', choices=REC_LOSSES, default='lpips',
                         help='reconstruction distance; lpips uses a randomly initialised VGG '
                         '(no download; same cost as the pretrained one) (default: lpips)')
-    parser.add_argument('--warmup', type=positive_int, default=2,
-                        help='untimed iterations first (default: 2)')
-    parser.add_argument('--windows', type=positive_int, default=3,
-                        help='timed windows; the median is reported (default: 3)')
-    parser.add_argument('--window-iters', type=positive_int, default=3,
-                        help='iterations (generator calls when sampling) per window (default: 3)')
-    parser.add_argument('--rounds', type=positive_int, default=1,
-                        help='runner and bare loop alternate this many times, their windows '
-                        'pooled: use 2 or more on a shared machine (default: 1)')
+    for name, default, meaning in TIMING_OPTIONS:
+        parser.add_argument('--' + name.replace('_', '-'), type=positive_int, default=default,
+                            help=f'{meaning} (default: {default})')
     parser.add_argument('--num-workers', type=int,
                         help="dataloader workers of the runner (default: the config's)")
     parser.add_argument('--parts', nargs='+', choices=PARTS, default=list(PARTS),
@@ -103,16 +106,17 @@ def main(argv=None):
     variants = args.variants or default_variants(device)
     for variant in variants:
         check_variant_device(variant, device)
+    timing = {name: getattr(args, name) for name, _, _ in TIMING_OPTIONS}
     report = dict(machine=machine(), results=[])
     for im_size in args.sizes:
         for batch_size in args.batch_sizes:
             for variant in variants:
                 print(f'[benchmark] {im_size} px, batch {batch_size}, {variant}', flush=True)
+                setting = BenchmarkSetting(im_size, batch_size, variant, ngf=args.ngf,
+                                           ndf=args.ndf, rec_loss=args.rec_loss)
                 report['results'].append(benchmark(
-                    args.config, im_size=im_size, batch_size=batch_size, variant=variant,
-                    ngf=args.ngf, ndf=args.ndf, rec_loss=args.rec_loss, warmup=args.warmup,
-                    windows=args.windows, window_iters=args.window_iters, rounds=args.rounds,
-                    num_workers=args.num_workers, parts=args.parts, tmp_dir=args.tmp_dir))
+                    args.config, setting, **timing, num_workers=args.num_workers,
+                    parts=args.parts, tmp_dir=args.tmp_dir))
                 print(format_table(report['results'][-1:]), flush=True)
                 if args.out:
                     with open(args.out, 'w') as out:

@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.apis import generate_to_folder
-from fastgan_plugin.utils.config import load_config
+from fastgan_plugin.apis.config import load_config
 from fastgan_plugin.visualization.curves import CURVES_FILE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -13,25 +13,27 @@ depends only on its seed (latent and injection noise), so any subset can be rege
 import argparse
 
 from fastgan_plugin.apis import generate_to_folder
-from fastgan_plugin.utils.cli import add_model_arguments, model_from_args, positive_int, run
+from tool_utils.cli import (
+    add_model_arguments,
+    add_seed_arguments,
+    model_from_args,
+    run,
+    seeds_from_args,
+)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Generate images with FastGAN')
-    add_model_arguments(parser)
-    parser.add_argument('--num', type=positive_int, default=16,
-                        help='number of images (default: 16)')
-    parser.add_argument('--out', default='generated', help='output folder (default: generated)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='first seed; images use seeds SEED..SEED+NUM-1 (default: 0)')
+    add_model_arguments(parser, 'generated')
+    add_seed_arguments(parser, 'images')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     model = model_from_args(args)
-    paths = generate_to_folder(model, args.out, range(args.seed, args.seed + args.num),
-                               args.batch_size, args.sample_model, progress=True)
+    paths = generate_to_folder(model, args.out, seeds_from_args(args), args.batch_size,
+                               args.sample_model, progress=True)
     print(f'wrote {len(paths)} images to {args.out}')
 
 

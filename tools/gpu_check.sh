@@ -32,6 +32,8 @@ OUT="$(cd "$OUT" && pwd)"
 REPORT="$OUT/report.md"
 STATUS=0
 cd "$ROOT"
+# The inline Python below imports the tools' helpers (tools/tool_utils) as tool_utils.
+TOOLS_PYTHONPATH="$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}"
 
 # run_step NAME LIMIT_SECONDS LOG COMMAND...: run with a time limit, record the outcome.
 run_step() {
@@ -80,8 +82,9 @@ run_step "CUDA tests (pytest -m cuda)" 180 "$OUT/tests.log" \
 } >> "$REPORT"
 
 # 2. 200 iterations at 1024 px, official widths, float16 AMP.
-"$PYTHON" -c "from fastgan_plugin.utils.demo_data import make_demo_images as m; \
-m('$OUT/images', 64, size=1024)" > /dev/null
+PYTHONPATH="$TOOLS_PYTHONPATH" "$PYTHON" -c \
+  "from tool_utils.demo_data import make_demo_images as m; m('$OUT/images', 64, size=1024)" \
+  > /dev/null
 rm -rf "$OUT/train"
 run_step "Training: configs/fastgan_1024_pokemon.py, 200 iterations, fp16 AMP" 240 \
   "$OUT/train.log" \
@@ -113,9 +116,9 @@ run_step "Benchmark: tools/benchmark.py, GPU rows" 300 "$OUT/benchmark.log" \
   --warmup 2 --windows 2 --window-iters 3 --out "$OUT/benchmark.json" \
   --tmp-dir "$OUT/benchmark_tmp"
 if [ -f "$OUT/benchmark.json" ]; then
-  "$PYTHON" - "$OUT/benchmark.json" >> "$REPORT" <<'EOF'
+  PYTHONPATH="$TOOLS_PYTHONPATH" "$PYTHON" - "$OUT/benchmark.json" >> "$REPORT" <<'EOF'
 import json, sys
-from fastgan_plugin.utils.benchmark import format_table
+from tool_utils.benchmarking import format_table
 print(format_table(json.load(open(sys.argv[1]))['results']))
 EOF
 fi

@@ -23,14 +23,14 @@ import numpy as np
 
 from fastgan_plugin.apis import interpolate, to_pil
 from fastgan_plugin.apis.interpolation import INTERPOLATION_METHODS
-from fastgan_plugin.utils.cli import add_model_arguments, model_from_args, positive_int, run
+from tool_utils.cli import add_model_arguments, model_from_args, positive_int, run
 
 VIDEO_FORMATS = ('auto', 'mp4', 'gif', 'none')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Interpolate FastGAN latents between seeds')
-    add_model_arguments(parser)
+    add_model_arguments(parser, 'interpolation')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3],
                         help='seeds to pass through, in order (default: 0 1 2 3)')
     parser.add_argument('--steps', type=positive_int, default=16,
@@ -39,8 +39,6 @@ def parse_args(argv=None):
                         help='spherical or linear interpolation (default: slerp)')
     parser.add_argument('--loop', action='store_true',
                         help='return to the first seed, for a seamless loop')
-    parser.add_argument('--out', default='interpolation',
-                        help='output folder (default: interpolation)')
     parser.add_argument('--fps', type=positive_int, default=12,
                         help='frames per second of the video (default: 12)')
     parser.add_argument('--video', choices=VIDEO_FORMATS, default='auto',

@@ -33,19 +33,23 @@ from fastgan_plugin.apis import (
 )
 from fastgan_plugin.apis.nearest_neighbors import DISTANCE_METRICS
 from fastgan_plugin.models.editors.fastgan.modules import resize_images
-from fastgan_plugin.utils.cli import add_model_arguments, model_from_args, positive_int, run
+from tool_utils.cli import (
+    add_model_arguments,
+    add_seed_arguments,
+    model_from_args,
+    positive_int,
+    run,
+    seeds_from_args,
+)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Nearest training images of FastGAN samples, and a memorisation score')
-    add_model_arguments(parser)
+    add_model_arguments(parser, 'nearest_neighbors')
     parser.add_argument('--data', help='folder of the training images (default: '
                         'train_dataloader.dataset.data_root of the config)')
-    parser.add_argument('--num', type=positive_int, default=16,
-                        help='number of samples (default: 16)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='first seed; samples use seeds SEED..SEED+NUM-1 (default: 0)')
+    add_seed_arguments(parser, 'samples')
     parser.add_argument('--k', type=positive_int, default=3,
                         help='nearest training images shown per sample (default: 3)')
     parser.add_argument('--metric', choices=DISTANCE_METRICS, default='pixel',
@@ -59,8 +63,6 @@ def parse_args(argv=None):
                         help='how training images are made square (default: crop)')
     parser.add_argument('--cell-size', type=positive_int, default=128,
                         help='side of each image in the grid (default: 128)')
-    parser.add_argument('--out', default='nearest_neighbors',
-                        help='output folder (default: nearest_neighbors)')
     return parser.parse_args(argv)
 
 
@@ -77,7 +79,7 @@ def main(argv=None):
     im_size = model.generator.im_size
     scale = min(im_size, max(args.size, args.cell_size))
     train, paths = load_image_folder(data, im_size, args.resize_mode, scale_to=scale)
-    seeds = list(range(args.seed, args.seed + args.num))
+    seeds = list(seeds_from_args(args))
     samples = sample_images(model, seeds, args.batch_size, args.sample_model, progress=True)
     samples = resize_images(samples.clamp(-1, 1), scale, 'area')
     distance = ImageDistance(args.metric, args.size, device=args.device)

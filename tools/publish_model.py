@@ -15,7 +15,7 @@ and every other entry. Appends the first 8 hex digits of the file's sha256 to th
 import argparse
 
 from fastgan_plugin.apis import publish_checkpoint
-from fastgan_plugin.utils.cli import run
+from tool_utils.cli import run
 
 
 def parse_args(argv=None):

@@ -48,12 +48,12 @@ from tqdm import tqdm
 from fastgan_plugin.apis import init_model, interpolate, sample_images, to_grid, to_pil
 from fastgan_plugin.apis.inference import SAMPLE_MODELS
 from fastgan_plugin.models.editors.fastgan.modules import resize_images
-from fastgan_plugin.utils.cli import positive_int, run
 from fastgan_plugin.visualization.curves import (
     CURVES_FILE,
     plot_curves,
     read_scalars,
 )
+from tool_utils.cli import positive_int, run
 
 TOOLS = osp.dirname(osp.abspath(__file__))
 REPORT_FILE = 'report.html'

@@ -19,20 +19,18 @@ import os
 import torch
 
 from fastgan_plugin.apis import sample_images, style_mix, to_grid
-from fastgan_plugin.utils.cli import add_model_arguments, model_from_args, run
+from tool_utils.cli import add_model_arguments, model_from_args, run
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='FastGAN style mixing through SLE gates')
-    add_model_arguments(parser)
+    add_model_arguments(parser, 'style_mix.png', 'grid image to write')
     parser.add_argument('--content-seeds', type=int, nargs='+', default=[0, 1, 2, 3],
                         help='seeds of the content (rows) (default: 0 1 2 3)')
     parser.add_argument('--style-seeds', type=int, nargs='+', default=[4, 5, 6, 7],
                         help='seeds of the style (columns) (default: 4 5 6 7)')
     parser.add_argument('--gates', type=int, nargs='+', default=None,
                         help='SLE resolutions whose gates come from the style (default: all)')
-    parser.add_argument('--out', default='style_mix.png',
-                        help='grid image to write (default: style_mix.png)')
     return parser.parse_args(argv)
 
 

@@ -11,19 +11,18 @@ Examples:
 import argparse
 import os
 
-from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401  (registers FastGAN and fastgan_plugin:: config paths)
-from fastgan_plugin.utils.config import AMP_DTYPES, enable_amp, load_config
-from fastgan_plugin.utils.dist import close_distributed, setup_cpu_distributed
+from fastgan_plugin.apis.config import AMP_DTYPES, enable_amp
+from fastgan_plugin.utils.dist import close_distributed
+from tool_utils.cli import add_runner_arguments, config_from_runner_args
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train FastGAN with MMEngine')
-    parser.add_argument('config', help='config file, or fastgan_plugin::<name>.py')
-    parser.add_argument('--work-dir', help='where logs, checkpoints and samples go')
+    add_runner_arguments(parser, work_dir_help='where logs, checkpoints and samples go')
     parser.add_argument(
         '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
         help='resume training: from CHECKPOINT, or without a value from the latest '
@@ -34,28 +33,15 @@ def parse_args():
                         help='autocast dtype with --amp; auto: bfloat16 where the GPU or CPU '
                         'has it natively, else float16 on a GPU and float32 (with a warning) '
                         'on a CPU without AVX512-BF16 or AMX (default: auto)')
-    parser.add_argument('--data-root', metavar='DIR',
-                        help='folder of images for training and for the real images of '
-                        "FID / KID: sets the config's data_root and the data_root of "
-                        'train_dataloader, val_dataloader and test_dataloader')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. train_cfg.max_iters=1000')
     parser.add_argument('--no-report', action='store_true',
                         help='do not write the HTML training report (tools/report.py) into '
                         'the work dir at the end')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher for distributed training')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = load_config(args.config, args.cfg_options, args.work_dir, args.data_root)
-    cfg.launcher = args.launcher
-    setup_cpu_distributed(cfg)  # --launcher pytorch without a GPU: gloo, CPU DDP
+    cfg = config_from_runner_args(args)  # --launcher pytorch without a GPU: gloo, CPU DDP
     if args.amp:
         enable_amp(cfg, args.amp_dtype)
     if args.resume == 'auto':

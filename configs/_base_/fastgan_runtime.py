@@ -57,7 +57,11 @@ default_hooks = dict(
         max_keep_ckpts=5,
         save_optimizer=True,
         save_best='FID-Full/fid',
-        rule='less'))
+        rule='less'),
+    # Checkpoints hold every process's RNG states, restored on resume (exact resume).
+    rng_state=dict(type='RNGStateHook'),
+    # load_from / --resume: a torn file or another architecture's weights are refused.
+    checkpoint_check=dict(type='CheckpointLoadCheckHook'))
 
 # Images: a grid from fixed noise with the EMA generator, and the discriminator's
 # reconstructions (real | decoded big | decoded small | decoded part), every 1000 iters.

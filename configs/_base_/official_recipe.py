@@ -6,7 +6,7 @@
 # checks that only act on bad input (unreadable images skipped, non-finite losses stop).
 _base_ = [
     './models/fastgan_1024.py',
-    './datasets/few_shot_imgs_1024.py',
+    './datasets/few_shot_imgs.py',
     './fastgan_runtime.py',
 ]
 

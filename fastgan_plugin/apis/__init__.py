@@ -1,3 +1,4 @@
+from .config import apply_data_root, enable_amp, load_config
 from .inference import (
     generate,
     generate_to_folder,
@@ -12,17 +13,12 @@ from .inference import (
 from .interpolation import interpolate, interpolate_latents, interpolation_latents
 from .nearest_neighbors import ImageDistance, load_image_folder, memorisation
 from .publish import publish_checkpoint, published_path
-from .style_mixing import (
-    generate_with_gates,
-    sle_gate_resolutions,
-    style_features,
-    style_mix,
-)
+from .style_mixing import style_mix
 
 __all__ = [
-    'ImageDistance', 'generate', 'generate_to_folder', 'generate_with_gates', 'init_model',
-    'interpolate', 'interpolate_latents', 'interpolation_latents', 'load_image_folder',
-    'memorisation', 'publish_checkpoint', 'published_path', 'sample_images',
-    'seeded_injection_noise', 'seeded_noise', 'select_generator', 'sle_gate_resolutions',
-    'style_features', 'style_mix', 'to_grid', 'to_pil'
+    'ImageDistance', 'apply_data_root', 'enable_amp', 'generate', 'generate_to_folder',
+    'init_model', 'interpolate', 'interpolate_latents', 'interpolation_latents', 'load_config',
+    'load_image_folder', 'memorisation', 'publish_checkpoint', 'published_path',
+    'sample_images', 'seeded_injection_noise', 'seeded_noise', 'select_generator', 'style_mix',
+    'to_grid', 'to_pil'
 ]

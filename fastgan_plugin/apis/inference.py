@@ -3,16 +3,16 @@
 Seeds make samples reproducible. The random stream of a seed
 (``torch.Generator().manual_seed(seed)`` on the CPU) gives first the latent vector
 (:func:`seeded_noise`), then the noise that the generator's noise-injection layers add
-(:func:`seeded_injection_noise`), layer after layer in forward order. So an image depends
-only on its seed: not on the batch size, the other images of the batch or the device. (The
-official code draws injection noise at random in eval mode too; with trained, non-zero
-injection weights its samples change from call to call.)
+(:func:`seeded_injection_noise`, passed as the generator's ``injection_noise``), layer after
+layer in forward order. So an image depends only on its seed: not on the batch size, the
+other images of the batch or the device. (The official code draws injection noise at random
+in eval mode too; with trained, non-zero injection weights its samples change from call to
+call.)
 """
 import copy
 import os
 import pickle
-from contextlib import contextmanager
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
@@ -21,8 +21,10 @@ from PIL import Image
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from ..models.editors.fastgan.modules import NoiseInjection
-from ..utils.config import load_config
+from ..models.editors.fastgan.sle_generator import SLEGenerator
+from ..utils.model import unwrap_model
+from ..utils.validation import check_choice
+from .config import load_config
 
 SAMPLE_MODELS = ('ema', 'orig')
 # The discriminator's reconstruction loss is used in training only and is not part of
@@ -44,8 +46,8 @@ def init_model(config: Union[str, Config],
         config (str | Config): Config file, ``fastgan_plugin::<name>.py``, or a Config.
         checkpoint (str, optional): Local path or http(s) URL of an mmagic checkpoint
             (for example one written by ``tools/train.py``, ``tools/publish_model.py`` or
-            ``tools/convert_official_checkpoint.py``), loaded strictly (every key must
-            fit) with ``weights_only=True``.
+            ``tools/model_converters/convert_official_checkpoint.py``), loaded strictly
+            (every key must fit) with ``weights_only=True``.
         device (str | torch.device): Where the model goes. Defaults to 'cpu'.
         cfg_options (dict, optional): Overrides merged into the config.
 
@@ -93,53 +95,40 @@ def seeded_noise(seeds: Sequence[int], noise_size: int) -> Tensor:
     return _seed_streams(seeds, noise_size)[0]
 
 
-@contextmanager
-def seeded_injection_noise(generator: nn.Module, seeds: Sequence[int],
-                           noise_size: int) -> Iterator[None]:
-    """Within the block, the noise-injection layers of ``generator`` draw from the seeds.
+def seeded_injection_noise(generator: SLEGenerator, seeds: Sequence[int]) -> List[Tensor]:
+    """The injection noise of the seeds, for ``generator(..., injection_noise=...)``.
 
-    Sample ``i`` of every batch the generator sees gets its noise from the random stream
-    of ``seeds[i]`` (after the ``noise_size`` latent values that :func:`seeded_noise`
-    draws from it), layer after layer in forward order. Noise is drawn on the CPU and moved
-    to the features' device, so it is the same on every device.
+    Sample ``i`` gets its noise from the random stream of ``seeds[i]`` (after the ``nz``
+    latent values that :func:`seeded_noise` draws from it), layer after layer in forward
+    order. The noise is drawn on the CPU (the generator moves it to the features' device),
+    so it is the same on every device.
 
     Args:
-        generator (nn.Module): A generator (or a module holding one, e.g. the EMA wrapper).
-        seeds (Sequence[int]): One seed per sample of the batch that the block generates.
-        noise_size (int): Latent dimension (``nz``) of the generator.
+        generator (SLEGenerator): The generator that will take the noise.
+        seeds (Sequence[int]): One seed per sample of the batch.
 
-    Raises:
-        ValueError: Inside the block, if the generator sees a batch of another size.
+    Returns:
+        list[Tensor]: One (len(seeds), 1, H, W) tensor per noise-injection layer, in the
+        order and sizes of ``generator.injection_noise_shapes``.
     """
-    streams = _seed_streams(seeds, noise_size)[1]
-
-    def inject(module: NoiseInjection, args: tuple, output: Tensor) -> Tensor:
-        feat = args[0]
-        batch, _, height, width = feat.shape
-        if batch != len(streams):
-            raise ValueError(f'seeded_injection_noise: {len(streams)} seeds for a batch of '
-                             f'{batch} images')
-        noise = torch.stack([torch.randn(1, height, width, generator=s) for s in streams])
-        return feat + module.weight.to(feat.dtype) * noise.to(feat)
-
-    handles = [
-        layer.register_forward_hook(inject) for layer in generator.modules()
-        if isinstance(layer, NoiseInjection)
-    ]
-    try:
-        yield
-    finally:
-        for handle in handles:
-            handle.remove()
+    shapes = generator.injection_noise_shapes
+    per_sample = [[torch.randn(shape, generator=stream) for shape in shapes]
+                  for stream in _seed_streams(seeds, generator.nz)[1]]
+    return [torch.stack(layer) for layer in zip(*per_sample)]
 
 
-def select_generator(model: nn.Module, sample_model: str = 'ema') -> nn.Module:
-    """The generator of ``model`` to sample with: ``'ema'`` (averaged) or ``'orig'``."""
-    if sample_model not in SAMPLE_MODELS:
-        raise ValueError(f'sample_model must be one of {SAMPLE_MODELS}, got {sample_model!r}')
+def select_generator(model: nn.Module, sample_model: str = 'ema') -> SLEGenerator:
+    """The generator of ``model`` to sample with: ``'ema'`` (the averaged copy) or ``'orig'``.
+
+    Returns the generator network itself (the EMA wrapper's ``module``; also through a
+    model wrapper such as DDP), whose methods (``sle_gates``, ``injection_noise_shapes``)
+    the sampling functions use.
+    """
+    check_choice(sample_model, 'sample_model', SAMPLE_MODELS)
+    model = unwrap_model(model)
     if sample_model == 'ema' and not model.with_ema_gen:
         raise ValueError('this model has no EMA generator: use sample_model="orig"')
-    return model.generator_ema if sample_model == 'ema' else model.generator
+    return model.generator_ema.module if sample_model == 'ema' else unwrap_model(model.generator)
 
 
 @torch.no_grad()
@@ -151,8 +140,8 @@ def generate(model: nn.Module,
              progress: bool = False) -> Tensor:
     """Generate one image per latent vector.
 
-    Image ``i`` takes its injection noise from ``noise_seeds[i]`` (see
-    :func:`seeded_injection_noise`); :func:`sample_images` passes the latents' own seeds.
+    Image ``i`` takes its injection noise from ``noise_seeds[i]``
+    (:func:`seeded_injection_noise`); :func:`sample_images` passes the latents' own seeds.
 
     Args:
         model (nn.Module): A FastGAN model, e.g. from :func:`init_model`.
@@ -173,9 +162,9 @@ def generate(model: nn.Module,
     images = []
     starts = range(0, len(latents), batch_size)
     for start in tqdm(starts, desc='generating', unit='batch', disable=not progress):
-        seeds = noise_seeds[start:start + batch_size]
-        with seeded_injection_noise(generator, seeds, model.noise_size):
-            images.append(generator(latents[start:start + batch_size].to(device)).cpu())
+        injection_noise = seeded_injection_noise(generator, noise_seeds[start:start + batch_size])
+        batch = latents[start:start + batch_size].to(device)
+        images.append(generator(batch, injection_noise=injection_noise).cpu())
     return torch.cat(images) if images else torch.empty(0)
 
 

@@ -4,6 +4,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
+from ..utils.validation import check_choice, check_int
 from .inference import generate, seeded_noise
 
 INTERPOLATION_METHODS = ('slerp', 'lerp')
@@ -30,10 +31,8 @@ def interpolate_latents(start: Tensor, end: Tensor, num_steps: int,
     Returns:
         Tensor: (num_steps, nz).
     """
-    if method not in INTERPOLATION_METHODS:
-        raise ValueError(f'method must be one of {INTERPOLATION_METHODS}, got {method!r}')
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 2:
-        raise ValueError(f'num_steps must be an int >= 2, got {num_steps!r}')
+    check_choice(method, 'method', INTERPOLATION_METHODS)
+    check_int(num_steps, 'num_steps', minimum=2)
     if start.dim() != 1 or start.shape != end.shape:
         raise ValueError(f'start and end must be (nz,) vectors of the same size, got '
                          f'{tuple(start.shape)} and {tuple(end.shape)}')

@@ -28,6 +28,7 @@ from ..datasets import FewShotImageDataset
 from ..datasets.transforms import LoadRGBImage, ResizeToSquare
 from ..models.editors.fastgan.modules import resize_images
 from ..models.losses import ReconstructionLoss
+from ..utils.validation import check_choice, check_int
 
 DISTANCE_METRICS = ('pixel', 'lpips')
 
@@ -83,9 +84,7 @@ class ImageDistance:
 
     def __init__(self, metric: str = 'pixel', size: int = 64, lpips_pretrained: bool = True,
                  device='cpu', batch_size: int = 32) -> None:
-        if metric not in DISTANCE_METRICS:
-            raise ValueError(f'metric must be one of {DISTANCE_METRICS}, got {metric!r}')
-        self.metric = metric
+        self.metric = check_choice(metric, 'metric', DISTANCE_METRICS)
         self.size = size
         self.device = device
         self.batch_size = batch_size
@@ -154,8 +153,7 @@ def memorisation(sample_to_train: Tensor, train_to_train: Tensor, k: int = 3,
     if sample_to_train.dim() != 2 or sample_to_train.size(1) != num_train:
         raise ValueError(f'sample_to_train must be (N, {num_train}), got '
                          f'{tuple(sample_to_train.shape)}')
-    if not 1 <= k <= num_train:
-        raise ValueError(f'k must be in 1..{num_train} (the number of training images), got {k}')
+    check_int(k, 'k', 1, num_train, what=f'in 1..{num_train} (the number of training images)')
     if not 0 < quantile < 1:
         raise ValueError(f'quantile must be in (0, 1), got {quantile}')
     others = train_to_train.clone().fill_diagonal_(float('inf'))

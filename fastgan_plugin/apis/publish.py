@@ -33,7 +33,7 @@ def publish_checkpoint(in_file: str, out_file: str) -> str:
 
     Args:
         in_file (str): An MMEngine checkpoint (``tools/train.py``,
-            ``tools/convert_official_checkpoint.py``).
+            ``tools/model_converters/convert_official_checkpoint.py``).
         out_file (str): Output name without the hash, see :func:`published_path`.
 
     Returns:

@@ -54,10 +54,11 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from PIL import Image
 
+from fastgan_plugin.utils.validation import check_bool, check_int, format_names
+
 from .transforms.loading import SUPPORTED_MODES
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff')
-_MAX_EXAMPLES = 5
 _MAX_CHECK_THREADS = 8
 
 
@@ -127,9 +128,8 @@ def _scan_folder(root: str, recursive: bool, extensions: Sequence[str] = IMAGE_E
 
 
 def _examples(names: Sequence[str]) -> str:
-    """Quote up to ``_MAX_EXAMPLES`` names, e.g. ``'a.txt', 'b.txt', ...``."""
-    quoted = ', '.join(repr(name) for name in names[:_MAX_EXAMPLES])
-    return quoted + (', ...' if len(names) > _MAX_EXAMPLES else '')
+    """A few names, quoted: ``'a.txt', 'b.txt', ... (12 in all)``."""
+    return format_names(map(repr, names))
 
 
 def _extensions_text(extensions: Sequence[str], case_sensitive: bool) -> str:
@@ -197,7 +197,7 @@ class FewShotImageDataset(BaseDataset):
         data_root (str | os.PathLike): Folder holding the training images. ``~`` is
             expanded; a relative path is relative to the working directory. Required:
             our configs leave it to the config's top-level ``data_root``, which
-            :func:`fastgan_plugin.utils.config.load_config` (the tools) copies here.
+            :func:`fastgan_plugin.apis.config.load_config` (the tools) copies here.
         pipeline (Sequence[dict | Callable]): Transforms, e.g. the recommended pipeline.
             Defaults to no transforms.
         recursive (bool): Also take images from subfolders (at any depth). Defaults to
@@ -245,21 +245,16 @@ class FewShotImageDataset(BaseDataset):
                             'key of val_dataloader and test_dataloader; with another runner '
                             'set those keys yourself)')
         for name, value in (('recursive', recursive), ('case_sensitive', case_sensitive)):
-            if not isinstance(value, bool):
-                raise TypeError(f'FewShotImageDataset: {name} must be True or False, got '
-                                f'{value!r}')
+            check_bool(value, f'FewShotImageDataset: {name}', what='True or False')
         if (isinstance(extensions, str) or not isinstance(extensions, Sequence) or not extensions
                 or not all(isinstance(ext, str) and ext.startswith('.') for ext in extensions)):
             raise ValueError('FewShotImageDataset: extensions must be a non-empty list of '
                              f"suffixes starting with '.', got {extensions!r}")
-        if isinstance(min_images, bool) or not isinstance(min_images, int) or min_images < 1:
-            raise ValueError('FewShotImageDataset: min_images must be a positive integer, '
-                             f'got {min_images!r}')
         self.recursive = recursive
         self.extensions = tuple(extensions if case_sensitive else
                                 (ext.lower() for ext in extensions))
         self.case_sensitive = case_sensitive
-        self.min_images = min_images
+        self.min_images = check_int(min_images, 'FewShotImageDataset: min_images', minimum=1)
         super().__init__(
             data_root=os.path.expanduser(os.fspath(data_root)),
             data_prefix=dict(),

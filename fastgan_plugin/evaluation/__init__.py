@@ -1,9 +1,8 @@
-"""Evaluation: Kernel Inception Distance and an offline stand-in for the Inception network.
+"""Evaluation: Kernel Inception Distance and the sliced Wasserstein distance of samples.
 
 Importing this package registers ``KernelInceptionDistance`` (also as ``'KID'`` and
 ``'KID-Full'``) and ``GeneratorSWD`` into mmagic's ``METRICS``.
 """
-from .feature_extractor import build_torchscript_feature_extractor
 from .metrics import GeneratorSWD, KernelInceptionDistance
 
-__all__ = ['GeneratorSWD', 'KernelInceptionDistance', 'build_torchscript_feature_extractor']
+__all__ = ['GeneratorSWD', 'KernelInceptionDistance']

@@ -10,12 +10,12 @@ therefore see the old file or the complete new one, never a part.
 
 Temporary files are named ``.<name>.partial-<pid>`` (hidden, and never ending in
 ``.pth``), so nothing that lists checkpoints picks one; :func:`stale_partial_files`
-finds those left behind by a killed process.
+finds those left behind by a killed process, :func:`remove_stale_partial_files` removes them.
 """
 import os
 import os.path as osp
 import re
-from typing import List, Union
+from typing import Iterable, List, Union
 
 from mmengine.fileio.backends import LocalBackend, register_backend
 
@@ -95,6 +95,21 @@ def stale_partial_files(folder: str) -> List[str]:
         return []
     return sorted(osp.join(folder, name) for name in os.listdir(folder)
                   if _PARTIAL_RE.match(name) and osp.isfile(osp.join(folder, name)))
+
+
+def remove_stale_partial_files(folders: Iterable[str]) -> List[str]:
+    """Remove the :func:`stale_partial_files` of ``folders``; call it before writing there.
+
+    Args:
+        folders (Iterable[str]): Folders to clean (each once, not recursively).
+
+    Returns:
+        list[str]: The removed paths.
+    """
+    partial = [path for folder in sorted(set(folders)) for path in stale_partial_files(folder)]
+    for path in partial:
+        os.remove(path)
+    return partial
 
 
 @register_backend(ATOMIC_BACKEND)

@@ -1,16 +1,17 @@
 """The MMEngine versions whose private code fastgan_plugin patches or overrides.
 
-fastgan_plugin reaches into MMEngine where it has no public hook:
+fastgan_plugin reaches into MMEngine where it has no public hook, all of it listed in
+:mod:`fastgan_plugin.compat`:
 
 - config path resolution: ``mmengine.config.config._get_package_and_cfg_path``,
-  ``get_installed_path`` and ``mmengine.config.utils.MODULE2PACKAGE``
-  (:mod:`fastgan_plugin.utils.config`);
-- ``HistoryBuffer.__getstate__`` / ``statistics_methods``, the http(s) checkpoint loader
-  ``mmengine.runner.checkpoint.load_from_http`` and ``CheckpointLoader.register_scheme``
-  (:mod:`fastgan_plugin.utils.checkpoint`);
-- ``CheckpointHook`` internals (``_save_checkpoint_with_step``, ``_save_best_checkpoint``,
-  ``keep_ckpt_ids``, ``best_ckpt_path_dict``, ...) and the runner's ``_resume`` /
-  ``_load_from`` / ``_has_loaded`` (``AtomicCheckpointHook``);
+  ``get_installed_path`` and ``mmengine.config.utils.MODULE2PACKAGE``;
+- ``HistoryBuffer.__getstate__``, the http(s) checkpoint loader
+  ``mmengine.runner.checkpoint.load_from_http`` and ``CheckpointLoader.register_scheme``;
+- ``AmpOptimWrapper.__init__``'s module globals (``GradScaler``, ``is_cuda_available``)
+  and the runner's ``_resume`` / ``_load_from`` / ``_has_loaded``;
+- ``CheckpointHook._save_checkpoint_with_step`` / ``_save_best_checkpoint`` and the
+  attributes they use (``keep_ckpt_ids``, ``best_ckpt_path_dict``, ...), overridden by
+  ``AtomicCheckpointHook``;
 - the optimizer wrappers' accumulation counters (``FastGAN.train_step``, as mmagic's
   ``BaseGAN`` does).
 

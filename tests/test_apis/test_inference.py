@@ -14,10 +14,12 @@ from fastgan_plugin.apis import (
     generate_to_folder,
     init_model,
     sample_images,
+    seeded_injection_noise,
     seeded_noise,
+    select_generator,
 )
+from fastgan_plugin.apis.config import load_config
 from fastgan_plugin.models.editors.fastgan import SLEGenerator
-from fastgan_plugin.utils.config import load_config
 
 
 def _assert_same_state(module, expected):
@@ -99,6 +101,28 @@ def test_injection_noise_comes_from_the_noise_seed(tiny_model):
     torch.testing.assert_close(images[0], sample_images(tiny_model, [1])[0], rtol=0, atol=1e-5)
     with pytest.raises(ValueError, match='2 latents but 1 noise seeds'):
         generate(tiny_model, latent, noise_seeds=[1])
+
+
+def test_seeded_injection_noise_continues_each_seed_stream(tiny_model):
+    generator = select_generator(tiny_model)
+    noise = seeded_injection_noise(generator, [7, 8])
+    assert [tuple(n.shape) for n in noise] == [(2, ) + s for s in generator.injection_noise_shapes]
+    stream = torch.Generator().manual_seed(8)
+    torch.randn(generator.nz, generator=stream)  # the latent comes first
+    for layer, shape in zip(noise, generator.injection_noise_shapes):
+        torch.testing.assert_close(layer[1], torch.randn(shape, generator=stream), rtol=0, atol=0)
+    torch.testing.assert_close(seeded_injection_noise(generator, [8])[0][0], noise[0][1])
+
+
+def test_sampling_leaves_the_global_random_state_alone(tiny_model):
+    state = torch.get_rng_state()
+    sample_images(tiny_model, [1, 2])
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_select_generator_returns_the_network(tiny_model):
+    assert select_generator(tiny_model, 'ema') is tiny_model.generator_ema.module
+    assert select_generator(tiny_model, 'orig') is tiny_model.generator
 
 
 def test_sample_models_differ(tiny_model):

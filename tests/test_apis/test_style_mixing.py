@@ -2,18 +2,11 @@
 import pytest
 import torch
 
-from fastgan_plugin.apis import (
-    generate_with_gates,
-    sample_images,
-    seeded_noise,
-    sle_gate_resolutions,
-    style_features,
-    style_mix,
-)
+from fastgan_plugin.apis import sample_images, style_mix
 
 
 def test_gate_resolutions(tiny_model):
-    assert sle_gate_resolutions(tiny_model.generator) == [64, 128, 256]
+    assert tiny_model.generator.sle_resolutions == [64, 128, 256]
 
 
 def test_grid_shape_and_diagonal(tiny_model):
@@ -41,10 +34,8 @@ def test_orig_generator(tiny_model):
 
 
 def test_refuses_unknown_gates(tiny_model):
-    generator = tiny_model.generator
-    noise = seeded_noise([1], generator.nz)
-    with torch.no_grad(), pytest.raises(ValueError, match=r'gates \[512\] are not SLE resolutions '
-                                        r'of this generator; choose from \[64, 128, 256\]'):
-        generate_with_gates(generator, noise, style_features(generator, noise), gates=[64, 512])
+    with pytest.raises(ValueError, match=r'gates \[512\] are not SLE resolutions '
+                       r'of this generator; choose from \[64, 128, 256\]'):
+        style_mix(tiny_model, [1], [2], gates=[64, 512])
     with pytest.raises(ValueError, match='needs content and style seeds'):
         style_mix(tiny_model, [], [1])

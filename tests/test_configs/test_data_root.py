@@ -11,7 +11,7 @@ from mmengine.config import Config
 from PIL import Image
 
 import fastgan_plugin  # noqa: F401  (fastgan_plugin:: config paths)
-from fastgan_plugin.utils.config import DATALOADERS, load_config
+from fastgan_plugin.apis.config import DATALOADERS, load_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXPERIMENTS = sorted(p for p in glob.glob(os.path.join(REPO, 'configs', 'fastgan_*_*.py'))

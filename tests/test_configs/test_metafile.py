@@ -6,7 +6,7 @@ import yaml
 from mmengine.config import Config
 
 import fastgan_plugin
-from fastgan_plugin.utils.config import load_config
+from fastgan_plugin.apis.config import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 MIM = Path(fastgan_plugin.__file__).parent / '.mim'

@@ -19,7 +19,7 @@ from PIL import Image
 from torchvision import transforms
 
 import fastgan_plugin  # noqa: F401  (registers the modules)
-from fastgan_plugin.utils.config import load_config
+from fastgan_plugin.apis.config import load_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OFFICIAL_CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', '*_official.py')))

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import torch
 from mmagic.registry import MODELS
-from mmagic.structures import DataSample
 from mmagic.utils import register_all_modules
 from mmengine import MessageHub
 from mmengine.optim import OptimWrapperDict
@@ -23,6 +22,7 @@ from fastgan_plugin.engine.optimizers.mixed_precision_optim_wrapper import (
     MixedPrecisionOptimWrapper,
 )
 from fastgan_plugin.models.editors.fastgan.modules import sn_conv2d
+from helpers.tiny_fastgan import random_real_batch, tiny_fastgan_cfg
 
 register_all_modules()
 
@@ -40,16 +40,10 @@ pytestmark = [
 
 
 def build_model(**overrides):
-    cfg = dict(
-        type='FastGAN',
-        data_preprocessor=dict(type='DataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3,
-                               output_channel_order='RGB'),
-        generator=dict(type='SLEGenerator', im_size=IM_SIZE, ngf=16, nz=32),
-        discriminator=dict(type='SSDiscriminator', im_size=IM_SIZE, ndf=16),
-        augment=dict(type='DiffAugment', policy='color,translation,cutout'),
+    cfg = tiny_fastgan_cfg(
+        IM_SIZE, ngf=16, ndf=16, nz=32, policy='color,translation,cutout',
         rec_loss=dict(type='ReconstructionLoss', distance='lpips', pretrained=False),
-        ema_config=dict(type='FastGANEMA', momentum=0.001))
-    cfg.update(overrides)
+        **overrides)
     torch.manual_seed(0)
     model = MODELS.build(cfg)
     model.init_weights()
@@ -68,12 +62,7 @@ def wrappers(model, **amp):
 
 
 def batch(seed=0, count=4):
-    gen = torch.Generator().manual_seed(seed)
-    return dict(inputs=dict(), data_samples=[
-        DataSample(gt_img=torch.randint(0, 256, (3, IM_SIZE, IM_SIZE), generator=gen,
-                                        dtype=torch.uint8),
-                   metainfo=dict(gt_channel_order='rgb', gt_color_type='color'))
-        for _ in range(count)])
+    return random_real_batch(count, IM_SIZE, seed)
 
 
 def train(model, optim, iterations=3, seed=0):

@@ -27,7 +27,7 @@ from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.apis import sample_images
-from fastgan_plugin.utils.config import load_config
+from fastgan_plugin.apis.config import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'dataset_converters'))
@@ -70,7 +70,7 @@ def learning_run(work_dir: Path, seed: int = 0, options: Optional[dict] = None,
     cfg = load_config(str(REPO / 'configs' / 'fastgan_demo_cpu.py'), cfg_options,
                       str(work_dir))
     if amp is not None:
-        from fastgan_plugin.utils.config import enable_amp
+        from fastgan_plugin.apis.config import enable_amp
         enable_amp(cfg, amp)
     runner = Runner.from_cfg(cfg)
     runner.val()  # before any update: the EMA generator is the initial generator

@@ -18,8 +18,8 @@ from mmengine.runner import Runner
 from PIL import Image
 
 import fastgan_plugin  # noqa: F401
-from fastgan_plugin.evaluation import build_torchscript_feature_extractor
-from fastgan_plugin.utils.config import load_config
+from fastgan_plugin.apis.config import load_config
+from helpers.feature_extractor import offline_fid_kid_metrics
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG = os.path.join(REPO, 'configs', 'fastgan_256_obama.py')
@@ -35,17 +35,7 @@ def write_images(folder, count=6, size=256):
 
 def tiny_config(tmp_path, max_iters, resume=False):
     data_root = str(tmp_path / 'data')
-    inception = str(tmp_path / 'inception.pt')
-    if not os.path.exists(inception):
-        build_torchscript_feature_extractor(inception, feature_dim=8)
-    metric = dict(fake_nums=8, real_nums=-1, inception_style='StyleGAN', inception_path=inception,
-                  sample_model='ema')
-    metrics = [
-        dict(type='FrechetInceptionDistance', prefix='FID-Full',
-             inception_pkl=str(tmp_path / 'fid.pkl'), **metric),
-        dict(type='KernelInceptionDistance', prefix='KID-Full', num_subsets=4, subset_size=4,
-             inception_pkl=str(tmp_path / 'kid.pkl'), **metric),
-    ]
+    metrics = offline_fid_kid_metrics(str(tmp_path), num_subsets=4)
     loader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                   dataset=dict(data_root=data_root))
     options = {

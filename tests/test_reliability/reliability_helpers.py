@@ -32,13 +32,13 @@ from mmengine.config import Config
 from mmengine.dist import all_gather, get_rank
 from mmengine.fileio.backends import register_backend
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 import fastgan_plugin  # noqa: F401
+from fastgan_plugin.apis.config import load_config
 from fastgan_plugin.models.losses import HingeLoss
 from fastgan_plugin.utils.atomic_io import AtomicLocalBackend
-from fastgan_plugin.utils.config import load_config
-from fastgan_plugin.utils.demo_data import make_demo_images
+from fastgan_plugin.utils.model import unwrap_model
+from tool_utils.demo_data import make_demo_images
 
 HELPERS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = HELPERS_DIR.parents[1]
@@ -83,10 +83,6 @@ class NaNAtIterationHingeLoss(HingeLoss):
         return loss
 
 
-def _unwrap(model):
-    return model.module if is_model_wrapper(model) else model
-
-
 @HOOKS.register_module()
 class ParamChangeRecorderHook(Hook):
     """Record, per iteration (1-based), which networks' parameters changed."""
@@ -96,8 +92,8 @@ class ParamChangeRecorderHook(Hook):
         self._before = None
 
     def _params(self, runner):
-        model = _unwrap(runner.model)
-        return {name: [p.detach().clone() for p in _unwrap(getattr(model, name)).parameters()]
+        model = unwrap_model(runner.model)
+        return {name: [p.detach().clone() for p in unwrap_model(getattr(model, name)).parameters()]
                 for name in ('generator', 'discriminator')}
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
@@ -126,7 +122,7 @@ class CorruptWeightHook(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         if runner.iter + 1 != self.iteration:
             return
-        state = _unwrap(runner.model).state_dict()
+        state = unwrap_model(runner.model).state_dict()
         self.corrupted = next(k for k, v in state.items()
                               if k.startswith(self.prefix) and v.is_floating_point())
         with torch.no_grad():
@@ -139,7 +135,7 @@ class DumpStateHook(Hook):
     ``<work_dir>/weights_rank<r>.pt``."""
 
     def after_train(self, runner) -> None:
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         state = dict(params={k: v.detach().cpu() for k, v in model.named_parameters()},
                      buffers={k: v.detach().cpu() for k, v in model.named_buffers()})
         torch.save(state, Path(runner.work_dir, f'weights_rank{get_rank()}.pt'))
@@ -159,7 +155,7 @@ class DumpRandomnessHook(Hook):
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         if self.record is not None:
             return
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         self.record = dict(rng_state=torch.get_rng_state())
         for name in self.RECORDED:
             setattr(model, name, self._recording(name, getattr(model, name)))
@@ -172,7 +168,7 @@ class DumpRandomnessHook(Hook):
         return recorded
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         if any(name not in vars(model) for name in self.RECORDED):
             return  # written already
         for name in self.RECORDED:

@@ -314,7 +314,8 @@ def test_load_from_a_file_that_is_not_a_runner_checkpoint(tmp_path, images):
     torch.save({'g': {'init.init.0.weight': torch.zeros(2)}, 'd': {}}, official)
     cfg = tiny_config(tmp_path / 'work', images, load_from=str(official))
     fails_before_training(cfg, ValueError, 'holds none of the weights of this model',
-                          'convert it first with tools/convert_official_checkpoint.py')
+                          'convert it first with '
+                          'tools/model_converters/convert_official_checkpoint.py')
 
 
 def test_resume_when_last_checkpoint_names_a_missing_file(tmp_path, images, checkpoint):

@@ -34,8 +34,8 @@ from reliability_helpers import (
     tiny_config,
 )
 
-from fastgan_plugin.evaluation import build_torchscript_feature_extractor
-from fastgan_plugin.utils.config import load_config
+from fastgan_plugin.apis.config import load_config
+from helpers.feature_extractor import build_torchscript_feature_extractor
 
 TIMEOUT = 400
 

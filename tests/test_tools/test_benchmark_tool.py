@@ -1,6 +1,6 @@
 """tools/benchmark.py: options reach the benchmark, the table is printed and the JSON
-written (sampling only, so that no training runs here; test_utils/test_benchmark.py times
-every part)."""
+written (sampling only, so that no training runs here; test_tool_utils_benchmarking.py
+times every part)."""
 import json
 
 import pytest

@@ -1,15 +1,18 @@
-"""tools/convert_official_checkpoint.py: the official fixtures converted by the tool, then the
-user's path (written config + converted checkpoint -> init_model) reproduces them."""
+"""tools/model_converters/convert_official_checkpoint.py: the official fixtures converted by
+the tool, then the user's path (written config + converted checkpoint -> init_model)
+reproduces them; the assembled checkpoint keeps the age of the official EMA."""
 import pathlib
 
 import pytest
 import torch
+from mmagic.registry import MODELS
 
 from fastgan_plugin.apis import init_model
+from fastgan_plugin.models.editors.fastgan import SLEGenerator, load_official_checkpoint
 
 ATOL = 1e-5
 SIZES = [256, 1024]
-TOOL = 'convert_official_checkpoint'
+TOOL = 'model_converters/convert_official_checkpoint'
 
 
 @pytest.fixture(scope='module', params=SIZES)
@@ -114,6 +117,25 @@ def test_truncated_file_is_refused(official_fixture_dir, tmp_path, load_tool):
     truncated.write_bytes(data[:len(data) // 2])
     with pytest.raises(ValueError, match='all_50000.pth is not a readable torch checkpoint'):
         load_tool(TOOL).main([str(truncated), str(tmp_path / 'x.pth')])
+
+
+@pytest.mark.parametrize('source, updates', [('all_30000.pth', 30000), ('runs/12000.pth', 12000),
+                                             ('fastgan_art.pth', 50000), (None, 50000)])
+def test_ema_age_is_the_official_iteration(official_fixture_dir, load_tool, source, updates):
+    """The converted EMA keeps its age, so an EMA ramp-up continues from a converged average
+    instead of replacing it by the raw weights at the first update of fine-tuning."""
+    converted = load_official_checkpoint(official_fixture_dir / 'fastgan_official_256_ngf8.pth')
+    checkpoint = load_tool(TOOL).to_mmagic_checkpoint(converted, source)
+    assert int(checkpoint['state_dict']['generator_ema.steps']) == updates
+    generator = SLEGenerator(im_size=256, ngf=8, nz=256, out_act=None)
+    ema = MODELS.build(dict(type='FastGANEMA', model=generator, rampup=0.05))
+    ema.load_state_dict({key[len('generator_ema.'):]: value
+                         for key, value in checkpoint['state_dict'].items()
+                         if key.startswith('generator_ema.')})
+    # m_t of the ramp at that age: 1 - 0.5 ** (1 / (0.05 * (N + 1))), at most 0.0028
+    expected = max(0.001, 1 - 0.5**(1 / (0.05 * (updates + 1))))
+    assert ema.current_momentum() == pytest.approx(expected)
+    assert ema.current_momentum() < 0.003
 
 
 class _RunsCode:

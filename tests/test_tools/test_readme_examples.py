@@ -36,8 +36,8 @@ from pathlib import Path
 
 import pytest
 
-from fastgan_plugin.evaluation import build_torchscript_feature_extractor
-from fastgan_plugin.utils.demo_data import make_demo_images
+from helpers.feature_extractor import build_torchscript_feature_extractor
+from tool_utils.demo_data import make_demo_images
 
 REPO = Path(__file__).resolve().parents[2]
 SECTIONS = ('Training on your images', 'Reproducing the paper')

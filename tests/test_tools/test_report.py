@@ -20,9 +20,9 @@ from mmengine.runner import Runner
 from PIL import Image
 
 from fastgan_plugin.apis import generate_to_folder, init_model
-from fastgan_plugin.evaluation import build_torchscript_feature_extractor
-from fastgan_plugin.utils.config import load_config
-from fastgan_plugin.utils.demo_data import make_demo_images
+from fastgan_plugin.apis.config import load_config
+from helpers.feature_extractor import offline_fid_kid_metrics
+from tool_utils.demo_data import make_demo_images
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = str(REPO / 'configs' / 'fastgan_256_obama.py')
@@ -38,16 +38,7 @@ def train_tiny_run(root) -> str:
     """Train 6 iterations at tiny widths into ``root/work``; returns the work dir."""
     data = str(root / 'data')
     make_demo_images(data, 8, size=256)
-    inception = str(root / 'inception.pt')
-    build_torchscript_feature_extractor(inception, feature_dim=8)
-    metric = dict(fake_nums=8, real_nums=-1, inception_style='StyleGAN',
-                  inception_path=inception, sample_model='ema')
-    metrics = [
-        dict(type='FrechetInceptionDistance', prefix='FID-Full',
-             inception_pkl=str(root / 'fid.pkl'), **metric),
-        dict(type='KernelInceptionDistance', prefix='KID-Full', num_subsets=2, subset_size=4,
-             inception_pkl=str(root / 'kid.pkl'), **metric),
-    ]
+    metrics = offline_fid_kid_metrics(str(root), num_subsets=2)
     loader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                   dataset=dict(data_root=data))
     options = {

@@ -8,6 +8,7 @@ from fastgan_plugin.utils.atomic_io import (
     ATOMIC_BACKEND,
     AtomicLocalBackend,
     partial_path,
+    remove_stale_partial_files,
     stale_partial_files,
     write_bytes_atomic,
     write_text_atomic,
@@ -36,7 +37,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_partial(tmp_path):
     assert os.listdir(tmp_path) == ['ckpt.pth']
 
 
-def test_partial_files_of_killed_writers_are_found(tmp_path):
+def test_partial_files_of_killed_writers_are_found_and_removed(tmp_path):
     path = str(tmp_path / 'iter_4.pth')
     torn = partial_path(path)
     with open(torn, 'wb') as f:  # what a writer killed half way leaves
@@ -46,6 +47,8 @@ def test_partial_files_of_killed_writers_are_found(tmp_path):
     assert os.path.basename(torn).startswith('.iter_4.pth.partial-')
     assert stale_partial_files(str(tmp_path)) == [torn]
     assert stale_partial_files(str(tmp_path / 'missing')) == []
+    assert remove_stale_partial_files([str(tmp_path)] * 2) == [torn]  # each folder once
+    assert sorted(os.listdir(tmp_path)) == ['.hidden_but_ours_not', 'iter_2.pth']
 
 
 def test_text_and_backend(tmp_path):

@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/accumulation_memory.py --batch-size 8 --accumulate 2
 
-Builds the config's model as a benchmark does (``fastgan_plugin.utils.benchmark``: the
+Builds the config's model as a benchmark does (``tools/tool_utils/benchmarking.py``: the
 resolution, widths, LPIPS with a random VGG, evaluation off), with
 ``optim_wrapper.<net>.accumulative_counts = ACCUMULATE`` and micro-batches of
 ``BATCH_SIZE / ACCUMULATE`` images, then runs ``ACCUMULATE`` iterations (one update of
@@ -12,20 +12,24 @@ resident set size). Run each setting in a fresh process: a CPU peak cannot go do
 """
 import argparse
 import os
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 from mmengine import MessageHub
 
-from fastgan_plugin.utils.benchmark import (
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/, for tool_utils
+from tool_utils.benchmarking import (  # noqa: E402
+    BenchmarkSetting,
     PeakMemory,
     benchmark_config,
     build_model,
     in_memory_batches,
 )
-from fastgan_plugin.utils.cli import positive_int, run
-from fastgan_plugin.utils.demo_data import make_demo_images
+from tool_utils.cli import positive_int, run  # noqa: E402
+from tool_utils.demo_data import make_demo_images  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -51,9 +55,9 @@ def main(argv=None):
 
     with tempfile.TemporaryDirectory() as tmp:
         make_demo_images(os.path.join(tmp, 'data'), args.batch_size, size=args.im_size)
-        cfg = benchmark_config(args.config, im_size=args.im_size, batch_size=micro,
-                               ngf=args.ngf, ndf=args.ndf, rec_loss='lpips',
-                               data_root=os.path.join(tmp, 'data'),
+        setting = BenchmarkSetting(args.im_size, micro, ngf=args.ngf, ndf=args.ndf,
+                                   rec_loss='lpips')
+        cfg = benchmark_config(args.config, setting, data_root=os.path.join(tmp, 'data'),
                                work_dir=os.path.join(tmp, 'work'))
         for net in ('generator', 'discriminator'):
             cfg.optim_wrapper[net].accumulative_counts = args.accumulate

@@ -13,9 +13,13 @@ the learning rates and the time per iteration. The ``TrainingCurvesHook`` of the
 configs writes the same file at every checkpoint and at the end of training.
 """
 import argparse
+import sys
+from pathlib import Path
 
-from fastgan_plugin.utils.cli import run
 from fastgan_plugin.visualization.curves import plot_training_curves
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/, for tool_utils
+from tool_utils.cli import run  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -27,6 +27,8 @@ from mmagic.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 from PIL import Image, ImageOps
 
+from fastgan_plugin.utils.validation import check_bool, check_str
+
 SUPPORTED_MODES = frozenset({
     '1', 'L', 'LA', 'P', 'PA', 'RGB', 'RGBA', 'RGBX', 'CMYK', 'YCbCr', 'LAB', 'HSV', 'I',
     'I;16', 'I;16L', 'I;16B', 'I;16N'
@@ -133,16 +135,12 @@ class LoadRGBImage(BaseTransform):
                  *,
                  exif_orientation: bool = True,
                  pil_convert: bool = False) -> None:
-        if not isinstance(key, str) or not key:
-            raise ValueError(f'key must be a non-empty string, got {key!r}')
-        for name, value in (('exif_orientation', exif_orientation),
-                            ('pil_convert', pil_convert)):
-            if not isinstance(value, bool):
-                raise TypeError(f'LoadRGBImage: {name} must be True or False, got {value!r}')
-        self.key = key
+        self.key = check_str(key, 'key')
         self.background = check_rgb_color(background, 'background')
-        self.exif_orientation = exif_orientation
-        self.pil_convert = pil_convert
+        self.exif_orientation = check_bool(exif_orientation, 'LoadRGBImage: exif_orientation',
+                                           what='True or False')
+        self.pil_convert = check_bool(pil_convert, 'LoadRGBImage: pil_convert',
+                                      what='True or False')
 
     def transform(self, results: dict) -> dict:
         """Load the image and record its shape and channel order.

@@ -13,6 +13,8 @@ from mmagic.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 from PIL import Image
 
+from fastgan_plugin.utils.validation import check_choice, check_int, check_number, check_str
+
 from .loading import check_rgb_color
 
 _INTERPOLATIONS = {
@@ -77,27 +79,20 @@ class ResizeToSquare(BaseTransform):
                  pad_value: Union[int, Sequence[int]] = 255,
                  interpolation: str = 'bicubic',
                  reducing_gap: Optional[float] = 3.0) -> None:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f'size must be a positive integer, got {size!r}')
-        if not isinstance(key, str) or not key:
-            raise ValueError(f'key must be a non-empty string, got {key!r}')
-        if mode not in _MODES:
-            raise ValueError(f'mode must be one of {_MODES}, got {mode!r}')
-        if interpolation not in _INTERPOLATIONS:
-            raise ValueError(f'interpolation must be one of {tuple(_INTERPOLATIONS)}, '
-                             f'got {interpolation!r}')
-        if reducing_gap is not None and (isinstance(reducing_gap, bool)
-                                         or not isinstance(reducing_gap, (int, float))
-                                         or reducing_gap < 1):
-            raise ValueError(f'reducing_gap must be a number >= 1 or None, got {reducing_gap!r}')
+        if size is None:  # the FastGAN dataset base leaves it to load_config
+            raise ValueError(
+                'ResizeToSquare: size must be a positive integer, got None; FastGAN configs '
+                'leave it out and fastgan_plugin.apis.load_config (used by the tools and '
+                'init_model) sets it to model.generator.im_size: load the config with it, '
+                'or set the size in the pipeline')
+        self.size = check_int(size, 'size', minimum=1, what='a positive integer')
+        self.key = check_str(key, 'key')
+        self.mode = check_choice(mode, 'mode', _MODES)
+        self.interpolation = check_choice(interpolation, 'interpolation', _INTERPOLATIONS)
+        self.reducing_gap = check_number(reducing_gap, 'reducing_gap', minimum=1, optional=True)
         if isinstance(pad_value, int) and not isinstance(pad_value, bool):
             pad_value = (pad_value, ) * 3
-        self.size = size
-        self.key = key
-        self.mode = mode
         self.pad_value: Tuple[int, int, int] = check_rgb_color(pad_value, 'pad_value')
-        self.interpolation = interpolation
-        self.reducing_gap = reducing_gap
 
     def transform(self, results: dict) -> dict:
         """Resize the image.

@@ -5,8 +5,9 @@ import torch
 from mmagic.registry import HOOKS
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from torchvision.utils import make_grid
+
+from ...utils.model import unwrap_model
 
 
 @HOOKS.register_module()
@@ -38,9 +39,8 @@ class ReconstructionGridHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         if data_batch is None or not self.every_n_train_iters(runner, self.interval):
             return
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        discriminator = model.discriminator
-        discriminator = discriminator.module if is_model_wrapper(discriminator) else discriminator
+        model = unwrap_model(runner.model)
+        discriminator = unwrap_model(model.discriminator)
         was_training = discriminator.training
         discriminator.eval()
         try:

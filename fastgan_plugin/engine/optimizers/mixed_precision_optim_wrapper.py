@@ -9,10 +9,12 @@ from mmengine.device import get_device
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from torch import nn
 
+from fastgan_plugin.compat import amp_optim_wrapper_init
+from fastgan_plugin.utils.validation import check_choice
+
 AUTOCAST_DEVICES = ('cuda', 'cpu')
 #: ``dtype`` choices: ``'auto'`` picks the fastest the hardware computes natively.
 AMP_DTYPES = ('auto', 'float16', 'bfloat16')
-LOSS_SCALES = ('auto', 'dynamic')
 # Measured on an AVX-512F CPU without AVX512-BF16 / AMX (docs/benchmarks.md).
 EMULATED_BF16_SLOWDOWN = '2.5-2.8x'
 
@@ -44,8 +46,7 @@ def resolve_amp_dtype(dtype: str, device_type: str) -> Optional[torch.dtype]:
     Raises:
         ValueError: An unknown dtype, or float16 on a CPU.
     """
-    if dtype not in AMP_DTYPES:
-        raise ValueError(f'dtype must be one of {AMP_DTYPES}, got {dtype!r}')
+    check_choice(dtype, 'dtype', AMP_DTYPES)
     if device_type == 'cpu' and dtype == 'float16':
         raise ValueError('float16 autocast on the CPU is refused: without native float16 '
                          'kernels it is many times slower than float32. Use '
@@ -113,38 +114,25 @@ class MixedPrecisionOptimWrapper(AmpOptimWrapper):
         cast_dtype (torch.dtype | None): The autocast dtype; None trains in float32.
     """
 
-    valid_dtypes = AMP_DTYPES
-
     def __init__(self,
                  loss_scale: Union[str, float, dict, None] = 'auto',
                  dtype: Union[str, torch.dtype] = 'auto',
                  device_type: Optional[str] = None,
                  **kwargs) -> None:
-        # AmpOptimWrapper.__init__ asserts an accelerator; only OptimWrapper's is wanted.
-        OptimWrapper.__init__(self, **kwargs)
-        device_type = get_device() if device_type is None else device_type
-        if device_type not in AUTOCAST_DEVICES:
-            raise ValueError(f'device_type must be one of {AUTOCAST_DEVICES} (or None for the '
-                             f"runner's device), got {device_type!r}")
+        device_type = check_choice(get_device() if device_type is None else device_type,
+                                   'device_type', AUTOCAST_DEVICES)
         if isinstance(dtype, torch.dtype):
             dtype = str(dtype).replace('torch.', '')
-        self.device_type = device_type
-        self.cast_dtype = resolve_amp_dtype(dtype, device_type)
-        self._scale_update_param = None
+        cast_dtype = resolve_amp_dtype(dtype, device_type)
         if loss_scale == 'auto':
-            loss_scale = 'dynamic' if self.cast_dtype == torch.float16 else None
+            loss_scale = 'dynamic' if cast_dtype == torch.float16 else None
         if loss_scale is None:
-            self.loss_scaler = torch.amp.GradScaler(device_type, enabled=False)
-        elif loss_scale == 'dynamic':
-            self.loss_scaler = torch.amp.GradScaler(device_type)
-        elif isinstance(loss_scale, float):
-            self._scale_update_param = loss_scale
-            self.loss_scaler = torch.amp.GradScaler(device_type, init_scale=loss_scale)
-        elif isinstance(loss_scale, dict):
-            self.loss_scaler = torch.amp.GradScaler(device_type, **loss_scale)
-        else:
-            raise TypeError(f'loss_scale must be one of {LOSS_SCALES}, a float, a dict of '
-                            f'GradScaler arguments or None, got {loss_scale!r}')
+            loss_scale = dict(enabled=False)  # a GradScaler that passes gradients through
+        # AmpOptimWrapper.__init__ (its loss_scale choices), with torch.amp's scaler for
+        # device_type instead of its assertion of an accelerator (see compat).
+        amp_optim_wrapper_init(device_type)(self, loss_scale=loss_scale, dtype=cast_dtype,
+                                            **kwargs)
+        self.device_type = device_type
 
     @contextmanager
     def optim_context(self, model: nn.Module):

@@ -21,6 +21,8 @@ from mmengine.dist import is_main_process
 from torch import Tensor
 from torch.utils.data.dataloader import DataLoader
 
+from fastgan_plugin.utils.validation import check_choice, check_int
+
 
 def polynomial_mmd2_unbiased(x: Tensor, y: Tensor) -> Tensor:
     """Unbiased estimate of MMD^2 under the kernel ``k(a, b) = (a . b / d + 1) ** 3``.
@@ -93,11 +95,6 @@ def kernel_inception_distance(real_feats: Tensor,
         mmds.append(polynomial_mmd2_unbiased(fake_feats[fake_idx], real_feats[real_idx]))
     mmds = torch.stack(mmds)
     return mmds.mean().item(), mmds.std(unbiased=False).item()
-
-
-def _check_int(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f'{name} must be an int >= {minimum}, got {value!r}')
 
 
 @METRICS.register_module('KID-Full')
@@ -179,15 +176,14 @@ class KernelInceptionDistance(FrechetInceptionDistance):
                  num_subsets: int = 100,
                  subset_size: int = 1000,
                  seed: int = 0):
-        _check_int('fake_nums', fake_nums, 2)
+        fake_nums = check_int(fake_nums, 'fake_nums', minimum=2)
         if real_nums != -1:
-            _check_int('real_nums (or -1 for the whole dataset)', real_nums, 2)
-        _check_int('num_subsets', num_subsets, 1)
-        _check_int('subset_size', subset_size, 2)
-        _check_int('seed', seed, 0)
-        if inception_style not in ALLOWED_INCEPTION:
-            raise ValueError(f'inception_style must be one of {ALLOWED_INCEPTION}, '
-                             f'got {inception_style!r}')
+            real_nums = check_int(real_nums, 'real_nums', minimum=2,
+                                  what='an int >= 2, or -1 for the whole dataset')
+        num_subsets = check_int(num_subsets, 'num_subsets', minimum=1)
+        subset_size = check_int(subset_size, 'subset_size', minimum=2)
+        seed = check_int(seed, 'seed', minimum=0)
+        check_choice(inception_style, 'inception_style', ALLOWED_INCEPTION)
         if inception_path is not None:
             if not isinstance(inception_path, str):
                 raise TypeError(f'inception_path must be a str, got {inception_path!r}')

@@ -1,10 +1,11 @@
 """FastGAN's hinge adversarial loss with a randomly jittered margin."""
-import math
 from typing import Union
 
 import torch
 from mmagic.registry import MODELS
 from torch import Tensor, nn
+
+from fastgan_plugin.utils.validation import check_choice, check_number
 
 HINGE_TARGETS = ('real', 'fake', 'generator')
 
@@ -40,15 +41,8 @@ class HingeLoss(nn.Module):
 
     def __init__(self, *, margin_jitter: float = 0.2, loss_weight: float = 1.0) -> None:
         super().__init__()
-        if (isinstance(margin_jitter, bool) or not isinstance(margin_jitter, (int, float))
-                or not 0 <= margin_jitter <= 1):
-            raise ValueError(f'margin_jitter must be a number in [0, 1], got {margin_jitter!r}')
-        if (isinstance(loss_weight, bool) or not isinstance(loss_weight, (int, float))
-                or not math.isfinite(loss_weight) or loss_weight < 0):
-            raise ValueError(
-                f'loss_weight must be a finite non-negative number, got {loss_weight!r}')
-        self.margin_jitter = float(margin_jitter)
-        self.loss_weight = float(loss_weight)
+        self.margin_jitter = check_number(margin_jitter, 'margin_jitter', 0, 1)
+        self.loss_weight = check_number(loss_weight, 'loss_weight', minimum=0, finite=True)
 
     def forward(self, pred: Tensor, target: str) -> Tensor:
         """Compute one hinge term.
@@ -64,8 +58,7 @@ class HingeLoss(nn.Module):
         Returns:
             Tensor: Scalar loss, multiplied by ``loss_weight``.
         """
-        if target not in HINGE_TARGETS:
-            raise ValueError(f'target must be one of {HINGE_TARGETS}, got {target!r}')
+        check_choice(target, 'target', HINGE_TARGETS)
         # At least float32 (mixed precision gives float16 / bfloat16 logits).
         pred = pred.to(torch.promote_types(pred.dtype, torch.float32))
         if target == 'generator':

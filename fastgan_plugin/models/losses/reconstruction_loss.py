@@ -1,5 +1,4 @@
 """Reconstruction loss of FastGAN's self-supervised discriminator decoders."""
-import math
 import os
 import pickle
 import warnings
@@ -10,6 +9,8 @@ import torch
 from mmagic.registry import MODELS
 from torch import Tensor, nn
 from torchvision.models import VGG16_Weights
+
+from fastgan_plugin.utils.validation import check_bool, check_choice, check_number
 
 RECONSTRUCTION_DISTANCES = ('lpips', 'l1', 'mse')
 RECONSTRUCTION_REDUCTIONS = ('sum', 'mean')
@@ -78,22 +79,10 @@ class ReconstructionLoss(nn.Module):
                  loss_weight: float = 1.0,
                  pretrained: bool = True) -> None:
         super().__init__()
-        if distance not in RECONSTRUCTION_DISTANCES:
-            raise ValueError(
-                f'distance must be one of {RECONSTRUCTION_DISTANCES}, got {distance!r}')
-        if reduction not in RECONSTRUCTION_REDUCTIONS:
-            raise ValueError(
-                f'reduction must be one of {RECONSTRUCTION_REDUCTIONS}, got {reduction!r}')
-        if (isinstance(loss_weight, bool) or not isinstance(loss_weight, (int, float))
-                or not math.isfinite(loss_weight) or loss_weight < 0):
-            raise ValueError(
-                f'loss_weight must be a finite non-negative number, got {loss_weight!r}')
-        if not isinstance(pretrained, bool):
-            raise TypeError(f'pretrained must be a bool, got {pretrained!r}')
-        self.distance = distance
-        self.reduction = reduction
-        self.loss_weight = float(loss_weight)
-        self.pretrained = pretrained
+        self.distance = check_choice(distance, 'distance', RECONSTRUCTION_DISTANCES)
+        self.reduction = check_choice(reduction, 'reduction', RECONSTRUCTION_REDUCTIONS)
+        self.loss_weight = check_number(loss_weight, 'loss_weight', minimum=0, finite=True)
+        self.pretrained = check_bool(pretrained, 'pretrained')
         net = _build_lpips(pretrained) if distance == 'lpips' else None
         # object.__setattr__ bypasses nn.Module's registration of submodules (see above).
         object.__setattr__(self, '_lpips_net', net)

@@ -2,16 +2,12 @@
 max_keep_ckpts never removes the best one. A toy model trains in MMEngine's runner; a test
 backend makes chosen checkpoint writes fail (a full disk, or a kill, at that moment)."""
 import pytest
-import torch
-from mmengine.evaluator import BaseMetric
 from mmengine.fileio.backends import register_backend
-from mmengine.model import BaseModel
-from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.engine.hooks import AtomicCheckpointHook
 from fastgan_plugin.utils.atomic_io import AtomicLocalBackend
+from helpers.toy_runner import toy_runner
 
 
 @register_backend('failing_atomic_local', force=True)
@@ -25,53 +21,10 @@ class _FailingBackend(AtomicLocalBackend):
         file.write(data)
 
 
-class _Line(BaseModel):
-    def __init__(self):
-        super().__init__()
-        self.linear = torch.nn.Linear(2, 1)
-
-    def forward(self, inputs, targets, mode='loss'):
-        pred = self.linear(inputs)
-        if mode == 'loss':
-            return dict(loss=((pred - targets)**2).mean())
-        return [dict(pred=p) for p in pred]
-
-
-class _Points(Dataset):
-    def __len__(self):
-        return 4
-
-    def __getitem__(self, index):
-        x = torch.tensor([float(index), 1.0])
-        return dict(inputs=x, targets=x[:1] * 0.5)
-
-
-class _Score(BaseMetric):
-    """Reports the next of ``scores`` at each validation (lower is better)."""
-
-    def __init__(self, scores):
-        super().__init__()
-        self.scores = list(scores)
-
-    def process(self, data_batch, data_samples):
-        self.results.append(0)
-
-    def compute_metrics(self, results):
-        return dict(score=self.scores.pop(0))
-
-
 def _train(work_dir, scores, max_iters=3):
-    loader = dict(dataset=_Points(), batch_size=2, sampler=dict(type='DefaultSampler'),
-                  collate_fn=dict(type='default_collate'))
     hook = AtomicCheckpointHook(interval=1, by_epoch=False, max_keep_ckpts=1, save_best='score',
                                 rule='less', backend_args=dict(backend='failing_atomic_local'))
-    runner = Runner(
-        model=_Line(), work_dir=str(work_dir), train_dataloader=loader, val_dataloader=loader,
-        val_evaluator=[_Score(scores)], val_cfg=dict(),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters, val_interval=1),
-        default_hooks=dict(checkpoint=hook), default_scope='mmengine',
-        experiment_name=f'atomic_checkpoint_{work_dir.name}')  # own message hub per run
+    runner = toy_runner(work_dir, hook, max_iters, scores)
     runner.train()
     return runner
 
@@ -117,12 +70,7 @@ def test_a_new_best_replaces_the_previous_one_after_it_is_written(tmp_path):
 def test_validation_without_training_needs_no_file_backend(tmp_path):
     """runner.val() alone (no before_train, so no file backend) with save_best off, as a
     learning check that scores the initial generator does."""
-    loader = dict(dataset=_Points(), batch_size=2, sampler=dict(type='DefaultSampler'),
-                  collate_fn=dict(type='default_collate'))
-    runner = Runner(
-        model=_Line(), work_dir=str(tmp_path), val_dataloader=loader,
-        val_evaluator=[_Score([1.0])], val_cfg=dict(),
-        default_hooks=dict(checkpoint=AtomicCheckpointHook(interval=1, by_epoch=False)),
-        default_scope='mmengine', experiment_name=f'atomic_checkpoint_val_{tmp_path.name}')
+    runner = toy_runner(tmp_path, AtomicCheckpointHook(interval=1, by_epoch=False),
+                        scores=[1.0])
     assert runner.val() == dict(score=1.0)
     assert _files(tmp_path) == []

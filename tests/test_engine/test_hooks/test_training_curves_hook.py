@@ -9,10 +9,10 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from PIL import Image
 
+from fastgan_plugin.apis.config import load_config
 from fastgan_plugin.engine.hooks import TrainingCurvesHook
-from fastgan_plugin.utils.config import load_config
-from fastgan_plugin.utils.demo_data import make_demo_images
 from fastgan_plugin.visualization.curves import read_scalars
+from tool_utils.demo_data import make_demo_images
 
 REPO = Path(__file__).resolve().parents[3]
 DEMO_CONFIG = str(REPO / 'configs' / 'fastgan_demo_cpu.py')

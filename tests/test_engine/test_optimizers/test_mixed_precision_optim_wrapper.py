@@ -20,10 +20,10 @@ from PIL import Image
 from torch import nn
 
 import fastgan_plugin  # noqa: F401
+from fastgan_plugin.apis.config import enable_amp, load_config
 from fastgan_plugin.engine import MixedPrecisionOptimWrapper
 from fastgan_plugin.engine.optimizers import mixed_precision_optim_wrapper as mpow
-from fastgan_plugin.utils.benchmark import cpu_flags
-from fastgan_plugin.utils.config import enable_amp, load_config
+from tool_utils.benchmarking import cpu_flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__)))))

@@ -12,8 +12,8 @@ from torch.utils.data import DataLoader
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.apis import init_model
+from fastgan_plugin.apis.config import load_config
 from fastgan_plugin.registry import DATASETS, METRICS
-from fastgan_plugin.utils.config import load_config
 
 REPO = Path(__file__).resolve().parents[3]
 YELLOW = (250, 200, 30)  # RGB: every channel different, so any swap shows

@@ -12,12 +12,12 @@ from mmagic.registry import METRICS
 from mmengine.runner import Runner
 from PIL import Image
 
-from fastgan_plugin.evaluation import build_torchscript_feature_extractor
 from fastgan_plugin.evaluation.metrics import (
     KernelInceptionDistance,
     kernel_inception_distance,
     polynomial_mmd2_unbiased,
 )
+from helpers.feature_extractor import build_torchscript_feature_extractor
 
 NUM_REAL = 12
 FEATURE_DIM = 8

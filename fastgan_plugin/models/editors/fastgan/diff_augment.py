@@ -5,8 +5,11 @@ Zhao, Liu, Lin, Zhu and Han, "Differentiable Augmentation for Data-Efficient GAN
 draws its randomness per sample, and is differentiable with respect to its input, so the
 generator receives gradients through the augmentation of its outputs.
 
-Each op draws the same random numbers, in the same order and with the same calls, as the
-authors' code; under the same seed the output equals theirs.
+Every op is ``op(x, [ratio,] generator=None) -> Tensor``, its docstring giving the rest:
+``x`` images (N, C, H, W), ``generator`` the random source on ``x``'s device (None: torch's
+global generator), the output images (N, C, H, W). Each op draws the same random numbers,
+in the same order and with the same calls, as the authors' code; under the same seed the
+output equals theirs.
 """
 from functools import partial
 from typing import Callable, Dict, List, Optional, Tuple
@@ -16,18 +19,11 @@ import torch.nn.functional as F
 from mmagic.registry import MODELS
 from torch import Tensor, nn
 
+from ....utils.validation import check_number
+
 
 def rand_brightness(x: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
-    """Add ``b ~ U[-0.5, 0.5)`` per sample: ``x + b``.
-
-    Args:
-        x (Tensor): Images (N, C, H, W).
-        generator (torch.Generator, optional): Random source on ``x``'s device; None uses
-            torch's global generator.
-
-    Returns:
-        Tensor: Images (N, C, H, W).
-    """
+    """Add ``b ~ U[-0.5, 0.5)`` per sample: ``x + b``."""
     return x + (_rand_per_sample(x, generator) - 0.5)
 
 
@@ -35,14 +31,6 @@ def rand_saturation(x: Tensor, generator: Optional[torch.Generator] = None) -> T
     """Scale each pixel's deviation from its channel mean by ``s ~ U[0, 2)`` per sample.
 
     ``(x - mean_C(x)) * s + mean_C(x)``, the mean taken over channels at every pixel.
-
-    Args:
-        x (Tensor): Images (N, C, H, W).
-        generator (torch.Generator, optional): Random source on ``x``'s device; None uses
-            torch's global generator.
-
-    Returns:
-        Tensor: Images (N, C, H, W).
     """
     mean = x.mean(dim=1, keepdim=True)
     return (x - mean) * (_rand_per_sample(x, generator) * 2) + mean
@@ -52,14 +40,6 @@ def rand_contrast(x: Tensor, generator: Optional[torch.Generator] = None) -> Ten
     """Scale each image's deviation from its mean by ``c ~ U[0.5, 1.5)`` per sample.
 
     ``(x - mean_CHW(x)) * c + mean_CHW(x)``, the mean taken over the whole image.
-
-    Args:
-        x (Tensor): Images (N, C, H, W).
-        generator (torch.Generator, optional): Random source on ``x``'s device; None uses
-            torch's global generator.
-
-    Returns:
-        Tensor: Images (N, C, H, W).
     """
     mean = x.mean(dim=[1, 2, 3], keepdim=True)
     return (x - mean) * (_rand_per_sample(x, generator) + 0.5) + mean
@@ -76,20 +56,12 @@ def rand_translation(x: Tensor,
     by indexing a zero-padded copy, so gradients flow to ``x``.
 
     Args:
-        x (Tensor): Images (N, C, H, W).
         ratio (float): Largest shift as a fraction of the image size.
-        generator (torch.Generator, optional): Random source on ``x``'s device; None uses
-            torch's global generator.
-
-    Returns:
-        Tensor: Images (N, C, H, W).
     """
     n, _, h, w = x.shape
-    shift_h, shift_w = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    dy = torch.randint(-shift_h, shift_h + 1, size=(n, 1, 1), device=x.device,
-                       generator=generator)
-    dx = torch.randint(-shift_w, shift_w + 1, size=(n, 1, 1), device=x.device,
-                       generator=generator)
+    shift_h, shift_w = _rounded_fraction(h, ratio), _rounded_fraction(w, ratio)
+    dy = _randint_per_sample(x, -shift_h, shift_h + 1, generator)
+    dx = _randint_per_sample(x, -shift_w, shift_w + 1, generator)
     # Indices into the copy padded by one zero pixel per side; any source position outside
     # the image is clamped onto that zero border.
     rows = (torch.arange(h, device=x.device).view(1, h, 1) + dy + 1).clamp(0, h + 1)
@@ -108,20 +80,12 @@ def rand_cutout(x: Tensor,
     ``[0, H]`` (even side), likewise for columns; the part outside the image is dropped.
 
     Args:
-        x (Tensor): Images (N, C, H, W).
         ratio (float): Side of the rectangle as a fraction of the image size.
-        generator (torch.Generator, optional): Random source on ``x``'s device; None uses
-            torch's global generator.
-
-    Returns:
-        Tensor: Images (N, C, H, W).
     """
-    n, _, h, w = x.shape
-    cut_h, cut_w = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    centre_y = torch.randint(0, h + (1 - cut_h % 2), size=(n, 1, 1), device=x.device,
-                             generator=generator)
-    centre_x = torch.randint(0, w + (1 - cut_w % 2), size=(n, 1, 1), device=x.device,
-                             generator=generator)
+    _, _, h, w = x.shape
+    cut_h, cut_w = _rounded_fraction(h, ratio), _rounded_fraction(w, ratio)
+    centre_y = _randint_per_sample(x, 0, h + (1 - cut_h % 2), generator)
+    centre_x = _randint_per_sample(x, 0, w + (1 - cut_w % 2), generator)
     top, left = centre_y - cut_h // 2, centre_x - cut_w // 2
     rows = torch.arange(h, device=x.device).view(1, h, 1)
     cols = torch.arange(w, device=x.device).view(1, 1, w)
@@ -132,6 +96,17 @@ def rand_cutout(x: Tensor,
 def _rand_per_sample(x: Tensor, generator: Optional[torch.Generator]) -> Tensor:
     """Draw one ``U[0, 1)`` number per sample, shaped (N, 1, 1, 1) like ``x``'s dtype."""
     return torch.rand(x.size(0), 1, 1, 1, dtype=x.dtype, device=x.device, generator=generator)
+
+
+def _randint_per_sample(x: Tensor, low: int, high: int,
+                        generator: Optional[torch.Generator]) -> Tensor:
+    """Draw one integer in ``[low, high)`` per sample, shaped (N, 1, 1), on ``x``'s device."""
+    return torch.randint(low, high, size=(x.size(0), 1, 1), device=x.device, generator=generator)
+
+
+def _rounded_fraction(size: int, ratio: float) -> int:
+    """``round(ratio * size)``, halves rounded up (as the authors' ``int(x + 0.5)``)."""
+    return int(size * ratio + 0.5)
 
 
 #: Ops applied, in order, for each policy name.
@@ -174,14 +149,11 @@ class DiffAugment(nn.Module):
             if name not in POLICY_OPS:
                 raise ValueError(f'unknown DiffAugment policy {name!r} in {policy!r}; '
                                  f'valid policies: {", ".join(POLICY_OPS)}')
-        for arg, value in (('translation_ratio', translation_ratio),
-                           ('cutout_ratio', cutout_ratio)):
-            if (isinstance(value, bool) or not isinstance(value, (int, float))
-                    or not 0 <= value <= 1):
-                raise ValueError(f'{arg} must be a number in [0, 1], got {value!r}')
         self.policy = policy
-        self.translation_ratio = float(translation_ratio)
-        self.cutout_ratio = float(cutout_ratio)
+        self.translation_ratio = check_number(translation_ratio, 'translation_ratio', 0, 1,
+                                              what='a number in [0, 1]')
+        self.cutout_ratio = check_number(cutout_ratio, 'cutout_ratio', 0, 1,
+                                         what='a number in [0, 1]')
         ratios = {rand_translation: self.translation_ratio, rand_cutout: self.cutout_ratio}
         self._ops: List[Callable[..., Tensor]] = [
             partial(op, ratio=ratios[op]) if op in ratios else op

@@ -10,20 +10,17 @@ from mmagic.registry import MODELS
 from mmengine import MessageHub
 from mmengine.dist import all_reduce
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ....utils.model import unwrap_model
+from ....utils.validation import check_bool, check_choice
 from .modules import crop_quadrant, resize_images
 
 QUADRANT_MODES = ('sample', 'batch')
 NONFINITE_MODES = ('stop', 'skip')
 RECONSTRUCTION_SIZE = 128
-
-
-def _unwrap(module: nn.Module) -> nn.Module:
-    return module.module if is_model_wrapper(module) else module
 
 
 @MODELS.register_module()
@@ -88,12 +85,9 @@ class FastGAN(BaseGAN):
                  generator_steps: int = 1,
                  nonfinite: str = 'stop',
                  channels_last: bool = False) -> None:
-        if quadrant not in QUADRANT_MODES:
-            raise ValueError(f'quadrant must be one of {QUADRANT_MODES}, got {quadrant!r}')
-        if nonfinite not in NONFINITE_MODES:
-            raise ValueError(f'nonfinite must be one of {NONFINITE_MODES}, got {nonfinite!r}')
-        if not isinstance(channels_last, bool):
-            raise TypeError(f'channels_last must be a bool, got {channels_last!r}')
+        check_choice(quadrant, 'quadrant', QUADRANT_MODES)
+        check_choice(nonfinite, 'nonfinite', NONFINITE_MODES)
+        check_bool(channels_last, 'channels_last')
         super().__init__(
             generator=generator,
             discriminator=discriminator,
@@ -101,8 +95,8 @@ class FastGAN(BaseGAN):
             generator_steps=generator_steps,
             discriminator_steps=discriminator_steps,
             ema_config=ema_config)
-        g_size = _unwrap(self.generator).im_size
-        d_size = _unwrap(self.discriminator).im_size
+        g_size = unwrap_model(self.generator).im_size
+        d_size = unwrap_model(self.discriminator).im_size
         if g_size != d_size:
             raise ValueError(f'generator.im_size ({g_size}) and discriminator.im_size '
                              f'({d_size}) must be equal')
@@ -126,7 +120,7 @@ class FastGAN(BaseGAN):
         the EMA generator from the generator's weights."""
         super().init_weights()
         if self.with_ema_gen:
-            self.generator_ema.sync_parameters(_unwrap(self.generator))
+            self.generator_ema.sync_parameters(unwrap_model(self.generator))
 
     def forward(self, inputs, data_samples: Optional[list] = None,
                 mode: Optional[str] = None) -> list:
@@ -177,7 +171,7 @@ class FastGAN(BaseGAN):
             ``rec_part`` (the quadrant), each (N, 3, 128, 128), resized with the
             discriminator's resize mode.
         """
-        mode = _unwrap(self.discriminator).resize_mode
+        mode = unwrap_model(self.discriminator).resize_mode
         whole = resize_images(real, RECONSTRUCTION_SIZE, mode)
         quadrant = resize_images(crop_quadrant(real, part), RECONSTRUCTION_SIZE, mode)
         return dict(rec_big=whole, rec_small=whole, rec_part=quadrant)
@@ -290,7 +284,7 @@ class FastGAN(BaseGAN):
                 with (non-synchronised) BatchNorm, which would normalise each image by
                 its own statistics (training degenerates).
         """
-        im_size = _unwrap(self.generator).im_size
+        im_size = unwrap_model(self.generator).im_size
         if tuple(real.shape[-2:]) != (im_size, im_size):
             raise ValueError(
                 f'FastGAN: real images arrive as {real.shape[-2]}x{real.shape[-1]} but '
@@ -354,7 +348,7 @@ class FastGAN(BaseGAN):
         log_vars.update(gen_log_vars)
 
         if self.with_ema_gen:
-            generator = _unwrap(self.generator)
+            generator = unwrap_model(self.generator)
             if curr_iter + 1 >= self.ema_start * self.discriminator_steps * disc_accu_iters:
                 self.generator_ema.update_parameters(generator)
             else:

@@ -7,6 +7,8 @@ from mmagic.models.base_models import ExponentialMovingAverage
 from mmagic.registry import MODELS
 from torch import nn
 
+from ....utils.validation import check_choice, check_number
+
 BN_STATS_MODES = ('average', 'raw')
 BN_STATS_NAMES = ('running_mean', 'running_var')
 
@@ -61,10 +63,10 @@ class FastGANEMA(ExponentialMovingAverage):
                  *,
                  rampup: Optional[float] = 0.05,
                  bn_stats: str = 'average') -> None:
-        if bn_stats not in BN_STATS_MODES:
-            raise ValueError(f'bn_stats must be one of {BN_STATS_MODES}, got {bn_stats!r}')
-        if rampup is not None and not (isinstance(rampup, (int, float)) and rampup > 0):
-            raise ValueError(f'rampup must be a positive number or None, got {rampup!r}')
+        check_choice(bn_stats, 'bn_stats', BN_STATS_MODES)
+        if rampup is not None:
+            check_number(rampup, 'rampup', minimum=0, exclusive_minimum=True,
+                         what='a positive number or None')
         # update_buffers=True: buffers are handled here, so mmagic's BaseGAN must not
         # overwrite them with sync_buffers().
         super().__init__(model, momentum, interval, device, update_buffers=True)

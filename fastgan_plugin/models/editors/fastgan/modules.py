@@ -13,21 +13,24 @@ by the same halving.
 Image helpers (:func:`resize_images`, :func:`crop_quadrant`) are public because the training
 model builds the discriminator's reconstruction targets with them.
 """
-from typing import Dict, Iterable, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
+from mmengine.model import BaseModule
 from torch import nn
 from torch.nn.utils import parametrize
 
+from ....utils.validation import check_choice, check_int
 from .spectral_norm import spectral_norm
 
 __all__ = [
     'GENERATOR_WIDTH_MULTIPLIERS', 'DISCRIMINATOR_WIDTH_MULTIPLIERS', 'DECODER_WIDTHS',
-    'RESIZE_MODES', 'channel_widths', 'check_base_width', 'sn_conv2d', 'sn_conv_transpose2d',
-    'GLU', 'NoiseInjection', 'InitLayer', 'UpBlockSingle', 'UpBlockDouble', 'SLEBlock',
-    'DownBlockSingle', 'DownBlockDouble', 'SimpleDecoder', 'init_fastgan_weights',
-    'resize_images', 'crop_quadrant'
+    'RESIZE_MODES', 'SUPPORTED_SIZES', 'channel_widths', 'check_im_size', 'check_base_width',
+    'sn_conv2d', 'sn_conv_transpose2d', 'conv_bn_lrelu', 'GLU', 'NoiseInjection', 'InitLayer',
+    'UpBlockSingle', 'UpBlockDouble', 'SLEBlock', 'DownBlockSingle', 'DownBlockDouble',
+    'SimpleDecoder', 'init_fastgan_weights', 'OfficialInitModule', 'resize_images',
+    'crop_quadrant'
 ]
 
 # Channel multiplier of the generator per feature resolution (official up to 1024).
@@ -42,6 +45,8 @@ DISCRIMINATOR_WIDTH_MULTIPLIERS: Dict[int, float] = {
 # Output channels of the decoders' up blocks per output resolution; fixed, whatever ndf is.
 DECODER_WIDTHS: Dict[int, int] = {16: 128, 32: 64, 64: 64, 128: 32}
 
+# Image sizes the generator and the discriminator are built for (official: 256, 512, 1024).
+SUPPORTED_SIZES = (128, 256, 512, 1024, 2048)
 # Interpolation modes accepted by resize_images ('nearest' is the official one).
 RESIZE_MODES = ('nearest', 'bilinear', 'bicubic', 'area')
 
@@ -54,6 +59,11 @@ def channel_widths(base_width: int, multipliers: Dict[int, float],
                    resolutions: Iterable[int]) -> Dict[int, int]:
     """Return ``{r: int(multipliers[r] * base_width)}`` for the given resolutions."""
     return {r: int(multipliers[r] * base_width) for r in resolutions}
+
+
+def check_im_size(im_size: int) -> None:
+    """Refuse an ``im_size`` that is not one of :data:`SUPPORTED_SIZES` (``ValueError``)."""
+    check_choice(im_size, 'im_size', SUPPORTED_SIZES)
 
 
 def check_base_width(name: str, value: int, multipliers: Dict[int, float],
@@ -104,19 +114,35 @@ class GLU(nn.Module):
 
 
 class NoiseInjection(nn.Module):
-    """Add ``weight * n`` with fresh ``n ~ N(0, 1)`` of shape (N, 1, H, W); ``weight`` starts at 0.
+    """Add ``weight * n`` with ``n`` of shape (N, 1, H, W), one map per sample shared by the
+    channels; ``weight`` starts at 0.
 
-    Noise is injected in training and eval mode alike, as in the official code.
+    ``n`` is drawn fresh from N(0, 1) (torch's global generator, on the feature's device) at
+    every call, in training and eval mode alike, as in the official code, unless the caller
+    passes it (seeded sampling, see :func:`fastgan_plugin.apis.seeded_injection_noise`).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(1))
 
-    def forward(self, feat: torch.Tensor) -> torch.Tensor:
-        """(N, C, H, W) -> (N, C, H, W)."""
+    def forward(self, feat: torch.Tensor, noise: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(N, C, H, W) -> (N, C, H, W).
+
+        Args:
+            feat (Tensor): (N, C, H, W).
+            noise (Tensor, optional): (N, 1, H, W), any device and dtype (moved to the
+                feature's). None draws fresh noise; no random number is drawn otherwise.
+        """
         batch, _, height, width = feat.shape
-        noise = torch.randn(batch, 1, height, width, device=feat.device, dtype=feat.dtype)
+        if noise is None:
+            noise = torch.randn(batch, 1, height, width, device=feat.device, dtype=feat.dtype)
+        elif noise.shape != (batch, 1, height, width):
+            raise ValueError(f'injection noise must have shape ({batch}, 1, {height}, {width}) '
+                             f'for a feature of shape {tuple(feat.shape)}, got '
+                             f'{tuple(noise.shape)}')
+        else:
+            noise = noise.to(feat)
         # The weight in the feature's dtype keeps a mixed-precision feature in low precision.
         return feat + self.weight.to(feat.dtype) * noise
 
@@ -164,6 +190,9 @@ class UpBlockDouble(nn.Sequential):
     (out -> 2 * out) -> noise -> BatchNorm -> GLU.
     """
 
+    #: Number of its :class:`NoiseInjection` layers (both at the output resolution).
+    NOISE_LAYERS = 2
+
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__(
             nn.Upsample(scale_factor=2, mode='nearest'),
@@ -176,6 +205,26 @@ class UpBlockDouble(nn.Sequential):
             nn.BatchNorm2d(out_channels * 2),
             GLU(),
         )
+
+    def forward(self,
+                feat: torch.Tensor,
+                noise: Optional[Sequence[torch.Tensor]] = None) -> torch.Tensor:
+        """(N, in, H, W) -> (N, out, 2H, 2W).
+
+        Args:
+            feat (Tensor): (N, in, H, W).
+            noise (Sequence[Tensor], optional): The two noise maps (N, 1, 2H, 2W) of its
+                noise layers, in order; None draws them fresh (see :class:`NoiseInjection`).
+        """
+        if noise is None:
+            return super().forward(feat)
+        if len(noise) != self.NOISE_LAYERS:
+            raise ValueError(f'UpBlockDouble takes {self.NOISE_LAYERS} noise maps, got '
+                             f'{len(noise)}')
+        noises = iter(noise)
+        for layer in self:
+            feat = layer(feat, next(noises)) if isinstance(layer, NoiseInjection) else layer(feat)
+        return feat
 
 
 class SLEBlock(nn.Module):
@@ -199,6 +248,11 @@ class SLEBlock(nn.Module):
             nn.Sigmoid(),
         )
 
+    def gate(self, feat_small: torch.Tensor) -> torch.Tensor:
+        """The gate of ``feat_small`` (N, small_channels, h, w), h and w >= 4:
+        (N, big_channels, 1, 1) in [0, 1] (a sigmoid)."""
+        return self.main(feat_small)
+
     def forward(self, feat_small: torch.Tensor, feat_big: torch.Tensor) -> torch.Tensor:
         """Gate ``feat_big``.
 
@@ -209,7 +263,18 @@ class SLEBlock(nn.Module):
         Returns:
             Tensor: (N, big_channels, H, W).
         """
-        return feat_big * self.main(feat_small)
+        return feat_big * self.gate(feat_small)
+
+
+def conv_bn_lrelu(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                  padding: int = 0) -> List[nn.Module]:
+    """The layers spectral-norm conv -> BatchNorm -> LeakyReLU(0.2), to be spliced into an
+    ``nn.Sequential`` (so that they keep the official flat layer indices)."""
+    return [
+        sn_conv2d(in_channels, out_channels, kernel_size, stride, padding),
+        nn.BatchNorm2d(out_channels),
+        nn.LeakyReLU(LEAKY_SLOPE),
+    ]
 
 
 class DownBlockSingle(nn.Module):
@@ -220,11 +285,7 @@ class DownBlockSingle(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
-        self.main = nn.Sequential(
-            sn_conv2d(in_channels, out_channels, 4, 2, 1),
-            nn.BatchNorm2d(out_channels),
-            nn.LeakyReLU(LEAKY_SLOPE),
-        )
+        self.main = nn.Sequential(*conv_bn_lrelu(in_channels, out_channels, 4, 2, 1))
 
     def forward(self, feat: torch.Tensor) -> torch.Tensor:
         """(N, in, H, W) -> (N, out, H/2, W/2)."""
@@ -240,20 +301,10 @@ class DownBlockDouble(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
-        self.main = nn.Sequential(
-            sn_conv2d(in_channels, out_channels, 4, 2, 1),
-            nn.BatchNorm2d(out_channels),
-            nn.LeakyReLU(LEAKY_SLOPE),
-            sn_conv2d(out_channels, out_channels, 3, 1, 1),
-            nn.BatchNorm2d(out_channels),
-            nn.LeakyReLU(LEAKY_SLOPE),
-        )
-        self.direct = nn.Sequential(
-            nn.AvgPool2d(2, 2),
-            sn_conv2d(in_channels, out_channels, 1, 1, 0),
-            nn.BatchNorm2d(out_channels),
-            nn.LeakyReLU(LEAKY_SLOPE),
-        )
+        self.main = nn.Sequential(*conv_bn_lrelu(in_channels, out_channels, 4, 2, 1),
+                                  *conv_bn_lrelu(out_channels, out_channels, 3, 1, 1))
+        self.direct = nn.Sequential(nn.AvgPool2d(2, 2),
+                                    *conv_bn_lrelu(in_channels, out_channels, 1, 1, 0))
 
     def forward(self, feat: torch.Tensor) -> torch.Tensor:
         """(N, in, H, W) -> (N, out, H/2, W/2)."""
@@ -310,6 +361,24 @@ def init_fastgan_weights(module: nn.Module) -> None:
             nn.init.zeros_(layer.bias)
 
 
+class OfficialInitModule(BaseModule):
+    """An MMEngine ``BaseModule`` whose :meth:`init_weights` defaults to the official FastGAN
+    initialisation: the base of the generator and the discriminator, which also apply it at
+    construction."""
+
+    def init_weights(self) -> None:
+        """Initialise the weights.
+
+        With ``init_cfg=None``, :func:`init_fastgan_weights` (conv weights ~ N(0, 0.02),
+        BatchNorm weight ~ N(1, 0.02) and bias 0, noise-injection weights untouched).
+        Otherwise mmengine's ``init_cfg`` handling (e.g. ``Pretrained``).
+        """
+        if self.init_cfg is not None:
+            super().init_weights()
+            return
+        init_fastgan_weights(self)
+
+
 def resize_images(img: torch.Tensor, size: int, mode: str = 'nearest') -> torch.Tensor:
     """Resize images to ``size`` x ``size`` with ``F.interpolate``.
 
@@ -326,8 +395,7 @@ def resize_images(img: torch.Tensor, size: int, mode: str = 'nearest') -> torch.
     Returns:
         Tensor: (N, C, size, size).
     """
-    if mode not in RESIZE_MODES:
-        raise ValueError(f'resize mode must be one of {RESIZE_MODES}, got {mode!r}')
+    check_choice(mode, 'resize mode', RESIZE_MODES)
     if mode in ('bilinear', 'bicubic'):
         return F.interpolate(img, size=(size, size), mode=mode, align_corners=False,
                              antialias=True)
@@ -367,9 +435,7 @@ def crop_quadrant(img: torch.Tensor, part: Union[int, torch.Tensor]) -> torch.Te
             img[:, :, half_h:, :half_w], img[:, :, half_h:, half_w:]
         ], dim=1)
         return quadrants[torch.arange(img.size(0), device=img.device), part.to(img.device)]
-    if isinstance(part, bool) or not isinstance(part, int) or not 0 <= part <= 3:
-        raise ValueError(f'part must be an int in 0..3 or an integer tensor of shape (N,), '
-                         f'got {part!r}')
+    part = check_int(part, 'part', 0, 3, what='an int in 0..3 or an integer tensor of shape (N,)')
     rows = slice(None, half_h) if part < 2 else slice(half_h, None)
     cols = slice(None, half_w) if part % 2 == 0 else slice(half_w, None)
     return img[:, :, rows, cols]

@@ -1,4 +1,4 @@
-"""Convert checkpoints of the official FastGAN-pytorch code to this plugin's modules.
+"""Map checkpoints of the official FastGAN-pytorch code onto this plugin's modules.
 
 An official checkpoint is a dict written by the official ``train.py``: ``all_N.pth`` holds
 ``g`` (``Generator.state_dict()``), ``d`` (``Discriminator.state_dict()``), ``g_ema`` (a
@@ -7,7 +7,7 @@ list of tensors in ``Generator.parameters()`` order), ``opt_g`` and ``opt_d``; `
 trained with DataParallel (the official default), and every conv uses the legacy spectral
 norm hook (``<conv>.weight_orig``, ``<conv>.weight_u``, ``<conv>.weight_v``).
 
-The conversion works like StyleGAN2-ADA's ``legacy.py``: an explicit key table from the
+The mapping works like StyleGAN2-ADA's ``legacy.py``: an explicit key table from the
 official names to ours (identical except for spectral norm, :data:`SPECTRAL_NORM_KEYS`),
 built from our modules at the configuration that the tensor shapes imply; source keys the
 table does not know and target keys it leaves unfilled are refused by name, as are tensors
@@ -16,26 +16,24 @@ of the wrong shape. Optimizer states are not converted (they index the official 
 RGB: the official code trains on RGB images, so converted generators produce RGB and
 converted discriminators expect RGB.
 
-:func:`convert_official_checkpoint` goes one step further, to what
-``tools/convert_official_checkpoint.py`` writes: an mmagic checkpoint of the whole
-:class:`~fastgan_plugin.models.editors.fastgan.FastGAN` model (``generator.*``,
-``discriminator.*``, ``generator_ema.*``), loadable by MMEngine's ``load_checkpoint``,
-``load_from`` and ``init_cfg``, and the text of the matching config.
+This module gives the state dicts of our modules; the mmagic checkpoint of the whole
+``FastGAN`` model and its config text are assembled by
+``tools/model_converters/convert_official_checkpoint.py``.
 """
-import os
 import pickle
-import re
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional
 
 import torch
+
+from fastgan_plugin.utils.validation import format_names
 
 from .sle_generator import SLEGenerator
 from .ss_discriminator import SSDiscriminator
 
 __all__ = [
-    'SPECTRAL_NORM_KEYS', 'convert_official_state_dict', 'load_official_checkpoint',
-    'to_mmagic_checkpoint', 'official_model_config', 'convert_official_checkpoint'
+    'SPECTRAL_NORM_KEYS', 'OFFICIAL_SIZES', 'official_key', 'convert_official_state_dict',
+    'load_official_checkpoint'
 ]
 
 # Legacy spectral-norm key suffix (official) -> parametrization key suffix (ours).
@@ -50,22 +48,27 @@ OFFICIAL_SIZES = (256, 512, 1024)
 DATA_PARALLEL_PREFIX = 'module.'
 
 
-def _official_key(target_key: str) -> str:
-    """Our state-dict key -> the official one (the table's only renaming rule)."""
+def official_key(key: str) -> str:
+    """Our state-dict key -> the official one (the key table's only renaming rule).
+
+    Args:
+        key (str): A key of our ``state_dict()``, e.g.
+            ``'feat_8.1.parametrizations.weight.original'``.
+
+    Returns:
+        str: The key of the official state dict (without ``module.``), e.g.
+        ``'feat_8.1.weight_orig'``.
+    """
     for official_suffix, our_suffix in SPECTRAL_NORM_KEYS.items():
-        if target_key.endswith('.' + our_suffix):
-            return target_key[:-len(our_suffix)] + official_suffix
-    return target_key
+        if key.endswith('.' + our_suffix):
+            return key[:-len(our_suffix)] + official_suffix
+    return key
 
 
 def _strip_prefix(state_dict: Mapping[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
     return OrderedDict(
         (key[len(DATA_PARALLEL_PREFIX):] if key.startswith(DATA_PARALLEL_PREFIX) else key, value)
         for key, value in state_dict.items())
-
-
-def _names(keys: List[str]) -> str:
-    return ', '.join(sorted(keys))
 
 
 def _shape_of(state_dict: Mapping[str, torch.Tensor], key: str, what: str) -> torch.Size:
@@ -112,19 +115,19 @@ def _infer_meta(g_state: Mapping[str, torch.Tensor],
 def _map_state_dict(source: Mapping[str, torch.Tensor], target: Mapping[str, torch.Tensor],
                     what: str) -> 'OrderedDict[str, torch.Tensor]':
     """Map an official state dict onto our keys; refuse unknown, unfilled and misshapen keys."""
-    table = OrderedDict((_official_key(key), key) for key in target)
+    table = OrderedDict((official_key(key), key) for key in target)  # official -> ours
     unknown = [key for key in source if key not in table]
-    unfilled = [table_key for table_key, key in table.items() if table_key not in source]
+    unfilled = [table_key for table_key in table if table_key not in source]
     if unknown or unfilled:
         raise ValueError(f'{what}: cannot convert the official state dict. Unknown source keys: '
-                         f'[{_names(unknown)}]; target keys left unfilled (official names): '
-                         f'[{_names(unfilled)}]')
+                         f'[{format_names(sorted(unknown))}]; target keys left unfilled '
+                         f'(official names): [{format_names(sorted(unfilled))}]')
     converted = OrderedDict()
     misshapen = []
-    for official_key, key in table.items():
-        tensor = source[official_key]
+    for source_key, key in table.items():
+        tensor = source[source_key]
         if tensor.shape != target[key].shape:
-            misshapen.append(f'{official_key} {tuple(tensor.shape)} != {key} '
+            misshapen.append(f'{source_key} {tuple(tensor.shape)} != {key} '
                              f'{tuple(target[key].shape)}')
         converted[key] = tensor
     if misshapen:
@@ -150,7 +153,7 @@ def _apply_ema(generator_state: 'OrderedDict[str, torch.Tensor]', g_ema: List[to
     # g_ema follows G.parameters(); our order equals the official one exactly when the
     # parameters appear in the same order in the official state dict.
     source_position = {key: index for index, key in enumerate(g_source)}
-    positions = [source_position[_official_key(name)] for name in parameter_names]
+    positions = [source_position[official_key(name)] for name in parameter_names]
     if positions != sorted(positions):
         raise ValueError("cannot place 'g_ema': the generator's parameter order differs from "
                          'the order of the official state dict')
@@ -201,7 +204,7 @@ def convert_official_state_dict(ckpt: Mapping,
     unknown = [str(key) for key in ckpt if key not in CHECKPOINT_KEYS]
     if unknown:
         raise ValueError(f'not an official FastGAN checkpoint: unknown top-level keys '
-                         f'[{_names(unknown)}] (expected {CHECKPOINT_KEYS})')
+                         f'[{format_names(sorted(unknown))}] (expected {CHECKPOINT_KEYS})')
     for key in REQUIRED_KEYS:
         if not isinstance(ckpt[key], Mapping) or not all(
                 isinstance(v, torch.Tensor) for v in ckpt[key].values()):
@@ -260,155 +263,3 @@ def load_official_checkpoint(path: str, **overrides) -> dict:
     except (RuntimeError, EOFError) as error:  # not a torch.save file, or a truncated one
         raise ValueError(f'{path} is not a readable torch checkpoint: {error}') from error
     return convert_official_state_dict(ckpt, **overrides)
-
-
-# Keys of the EMA generator in the FastGAN state dict: the wrapper (mmengine's
-# BaseAveragedModel) holds a ``steps`` buffer (EMA updates so far) and the generator as ``module``.
-EMA_PREFIX = 'generator_ema.'
-EMA_MODULE_PREFIX = EMA_PREFIX + 'module.'
-
-
-# Iterations of the official training schedule (train.py's --iter default).
-OFFICIAL_ITERATIONS = 50000
-
-
-def official_iteration(source: Optional[str]) -> int:
-    """The iteration an official checkpoint was saved at, read from its name.
-
-    Args:
-        source (str, optional): ``all_N.pth`` or ``N.pth`` (any folder), or None.
-
-    Returns:
-        int: ``N``; :data:`OFFICIAL_ITERATIONS` when the name does not say.
-    """
-    found = re.fullmatch(r'(?:all_)?(\d+)\.pth', os.path.basename(source or ''))
-    return int(found.group(1)) if found else OFFICIAL_ITERATIONS
-
-
-def to_mmagic_checkpoint(converted: Mapping, source: Optional[str] = None) -> dict:
-    """Turn the output of :func:`convert_official_state_dict` into an mmagic checkpoint.
-
-    The result has the layout of the state dict of the ``FastGAN`` model (mmagic's
-    ``BaseGAN`` with an EMA generator): ``generator.*``, ``discriminator.*``,
-    ``generator_ema.steps`` and ``generator_ema.module.*``, so MMEngine's
-    ``load_checkpoint(model, path, strict=True)``, a config's ``load_from`` and
-    ``init_cfg=dict(type='Pretrained', prefix='generator.')`` all read it.
-
-    Which weights go where:
-
-    - ``all_N.pth`` (with ``g_ema``): ``generator`` = ``g`` (the raw, last trained weights),
-      ``generator_ema`` = ``g`` with its parameters replaced by ``g_ema`` (BatchNorm
-      statistics and spectral-norm vectors from ``g``, as the official code samples).
-    - ``N.pth`` (no ``g_ema``): its ``g`` already holds the EMA weights, and the raw
-      weights are not in the file; both ``generator`` and ``generator_ema`` get ``g``, so
-      sampling with either (``sample_model='ema'`` or ``'orig'``) gives the official
-      samples and fine-tuning starts from the EMA weights.
-
-    ``generator_ema.steps`` (the number of EMA updates, which the official code does not
-    record) is the iteration ``N`` of an ``all_N.pth`` / ``N.pth`` name (the official loop
-    updates its EMA every iteration), else the official schedule's 50,000 iterations. It
-    matters when training continues with an EMA ramp-up (``FastGANEMA.rampup``): the ramp
-    reads it as the age of the average, so 0 would make the first update replace the
-    converted EMA weights by the raw ones.
-
-    Args:
-        converted (Mapping): What :func:`convert_official_state_dict` returned.
-        source (str, optional): Where the official file came from, recorded in the meta.
-
-    Returns:
-        dict: ``state_dict`` (the tensors of ``converted``, not copied) and ``meta`` with
-        ``official_fastgan`` = dict(source, im_size, ngf, ndf, nz, generator_ema) where
-        ``generator_ema`` names where the EMA weights came from (``'g_ema'`` or ``'g'``).
-    """
-    has_ema = 'generator_ema' in converted
-    ema_state = converted['generator_ema'] if has_ema else converted['generator']
-    state_dict = OrderedDict()
-    for name, prefix in (('generator', 'generator.'), ('discriminator', 'discriminator.')):
-        state_dict.update((prefix + key, value) for key, value in converted[name].items())
-    state_dict[EMA_PREFIX + 'steps'] = torch.tensor(official_iteration(source),
-                                                    dtype=torch.long)
-    state_dict.update((EMA_MODULE_PREFIX + key, value) for key, value in ema_state.items())
-    meta = dict(
-        official_fastgan=dict(
-            source=source, **converted['meta'], generator_ema='g_ema' if has_ema else 'g'))
-    return dict(state_dict=state_dict, meta=meta)
-
-
-OFFICIAL_CONFIG_TEMPLATE = """\
-# FastGAN converted from an official FastGAN-pytorch checkpoint by
-# tools/convert_official_checkpoint.py (see docs/model_zoo.md).
-{header}# The generator works in RGB, as the official weights were trained.
-_base_ = 'fastgan_plugin::_base_/models/fastgan_{im_size}.py'
-
-model = dict(
-    generator=dict(
-        im_size={im_size},
-        ngf={ngf},
-        nz={nz},
-        {out_act}),
-    discriminator=dict(im_size={im_size}, ndf={ndf}))
-"""
-# The output activation line of the config: the official generator applies tanh only at 1024.
-TANH_OUT_ACT = "# The official generator applies tanh at 1024.\n        out_act='tanh'"
-RAW_OUT_ACT = ('# The official generator returns raw (unbounded) images at {im_size}: None\n'
-               '        # reproduces its outputs; tanh would change them.\n'
-               '        out_act=None')
-
-
-def official_model_config(meta: Mapping, checkpoint: Optional[str] = None,
-                          source: Optional[str] = None) -> str:
-    """The text of a model config that fits a converted official checkpoint.
-
-    It inherits ``fastgan_plugin::_base_/models/fastgan_<im_size>.py`` and sets im_size,
-    ngf, ndf, nz and the output activation: ``out_act=None`` at 256 and 512, where the
-    official generator returns raw values, and ``'tanh'`` at 1024, where it applies tanh.
-    It holds only ``model``, so it serves :func:`~fastgan_plugin.apis.init_model` and the
-    tools as it is, and is the model base of an experiment config (with a dataset and the
-    runtime base beside it, and ``load_from`` set to the checkpoint).
-
-    Args:
-        meta (Mapping): ``im_size``, ``ngf``, ``ndf``, ``nz`` (the ``meta`` of
-            :func:`convert_official_state_dict`).
-        checkpoint (str, optional): The converted checkpoint, named in a comment.
-        source (str, optional): The official file, named in a comment.
-
-    Returns:
-        str: Python config text.
-    """
-    im_size = meta['im_size']
-    header = [f'# Official file: {source}'] if source is not None else []
-    header += [f'# Checkpoint: {checkpoint}'] if checkpoint is not None else []
-    return OFFICIAL_CONFIG_TEMPLATE.format(
-        header=''.join(line + '\n' for line in header),
-        im_size=im_size,
-        ngf=meta['ngf'],
-        ndf=meta['ndf'],
-        nz=meta['nz'],
-        out_act=(TANH_OUT_ACT if im_size == 1024 else RAW_OUT_ACT).format(im_size=im_size))
-
-
-def convert_official_checkpoint(path: str,
-                                checkpoint_out: Optional[str] = None,
-                                **overrides) -> Tuple[dict, str]:
-    """Load an official FastGAN checkpoint; return the mmagic checkpoint and its config.
-
-    Args:
-        path (str): ``all_N.pth`` or ``N.pth`` of the official code (``module.`` prefixes
-            allowed), read with ``weights_only=True``.
-        checkpoint_out (str, optional): Where the caller saves the checkpoint, named in the
-            config's comments.
-        **overrides: ``im_size``, ``ngf``, ``ndf``, ``nz`` instead of the values read off the
-            tensor shapes.
-
-    Returns:
-        tuple[dict, str]: The checkpoint (:func:`to_mmagic_checkpoint`) and the config text
-        (:func:`official_model_config`).
-
-    Raises:
-        ValueError: If the file is not an official FastGAN checkpoint, holds objects other
-            than tensors and containers, or its shapes fit no configuration.
-    """
-    source = os.path.basename(os.fspath(path))
-    converted = load_official_checkpoint(path, **overrides)
-    config = official_model_config(converted['meta'], checkpoint_out, source)
-    return to_mmagic_checkpoint(converted, source), config

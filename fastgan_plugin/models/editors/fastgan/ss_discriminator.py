@@ -3,19 +3,22 @@ from typing import Dict, Optional, Tuple, Union
 
 import torch
 from mmagic.registry import MODELS
-from mmengine.model import BaseModule
 from torch import nn
 
+from ....utils.validation import check_choice
 from .modules import (
     DISCRIMINATOR_WIDTH_MULTIPLIERS,
     LEAKY_SLOPE,
     RESIZE_MODES,
     DownBlockDouble,
     DownBlockSingle,
+    OfficialInitModule,
     SimpleDecoder,
     SLEBlock,
     channel_widths,
     check_base_width,
+    check_im_size,
+    conv_bn_lrelu,
     crop_quadrant,
     init_fastgan_weights,
     resize_images,
@@ -24,7 +27,6 @@ from .modules import (
 
 __all__ = ['SSDiscriminator']
 
-SUPPORTED_SIZES = (128, 256, 512, 1024, 2048)
 SMALL_SIZE = 128
 # The body, heads and small path use the widths of resolutions 8..512 (widths[512] is the
 # stem's output width); a stem above 512 also uses the widths up to im_size.
@@ -49,16 +51,12 @@ def build_big_stem(im_size: int, widths: Dict[int, int]) -> nn.Sequential:
     resolutions = [r for r in (2048, 1024, 512) if r <= im_size]
     layers = [sn_conv2d(3, widths[resolutions[0]], 4, 2, 1), nn.LeakyReLU(LEAKY_SLOPE)]
     for in_res, out_res in zip(resolutions[:-1], resolutions[1:]):
-        layers += [
-            sn_conv2d(widths[in_res], widths[out_res], 4, 2, 1),
-            nn.BatchNorm2d(widths[out_res]),
-            nn.LeakyReLU(LEAKY_SLOPE),
-        ]
+        layers += conv_bn_lrelu(widths[in_res], widths[out_res], 4, 2, 1)
     return nn.Sequential(*layers)
 
 
 @MODELS.register_module()
-class SSDiscriminator(BaseModule):
+class SSDiscriminator(OfficialInitModule):
     """FastGAN discriminator with self-supervised reconstruction decoders.
 
     Layer by layer as the official FastGAN-pytorch ``Discriminator`` at 256, 512 and 1024
@@ -86,7 +84,7 @@ class SSDiscriminator(BaseModule):
             tensor: ``'nearest'`` (official), ``'bilinear'``, ``'bicubic'`` (both
             antialiased) or ``'area'``.
         init_cfg (dict | None): mmengine initialisation config; ``None`` uses the official
-            initialisation (see :meth:`init_weights`).
+            initialisation (see :meth:`OfficialInitModule.init_weights`).
     """
 
     def __init__(self,
@@ -95,14 +93,12 @@ class SSDiscriminator(BaseModule):
                  resize_mode: str = 'nearest',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if im_size not in SUPPORTED_SIZES:
-            raise ValueError(f'im_size must be one of {SUPPORTED_SIZES}, got {im_size!r}')
+        check_im_size(im_size)
         lowest, highest = BODY_RESOLUTIONS
         resolutions = [r for r in DISCRIMINATOR_WIDTH_MULTIPLIERS
                        if lowest <= r <= max(highest, im_size)]
         check_base_width('ndf', ndf, DISCRIMINATOR_WIDTH_MULTIPLIERS, resolutions, im_size)
-        if resize_mode not in RESIZE_MODES:
-            raise ValueError(f'resize_mode must be one of {RESIZE_MODES}, got {resize_mode!r}')
+        check_choice(resize_mode, 'resize_mode', RESIZE_MODES)
         self.im_size = im_size
         self.ndf = ndf
         self.resize_mode = resize_mode
@@ -114,12 +110,8 @@ class SSDiscriminator(BaseModule):
         self.down_16 = DownBlockDouble(nfc[128], nfc[64])
         self.down_32 = DownBlockDouble(nfc[64], nfc[32])
         self.down_64 = DownBlockDouble(nfc[32], nfc[16])
-        self.rf_big = nn.Sequential(
-            sn_conv2d(nfc[16], nfc[8], 1, 1, 0),
-            nn.BatchNorm2d(nfc[8]),
-            nn.LeakyReLU(LEAKY_SLOPE),
-            sn_conv2d(nfc[8], 1, 4, 1, 0),
-        )
+        self.rf_big = nn.Sequential(*conv_bn_lrelu(nfc[16], nfc[8], 1, 1, 0),
+                                    sn_conv2d(nfc[8], 1, 4, 1, 0))
         self.se_2_16 = SLEBlock(nfc[512], nfc[64])
         self.se_4_32 = SLEBlock(nfc[256], nfc[32])
         self.se_8_64 = SLEBlock(nfc[128], nfc[16])
@@ -136,18 +128,6 @@ class SSDiscriminator(BaseModule):
         self.decoder_big = SimpleDecoder(nfc[16])
         self.decoder_part = SimpleDecoder(nfc[32])
         self.decoder_small = SimpleDecoder(nfc[32])
-        init_fastgan_weights(self)
-
-    def init_weights(self) -> None:
-        """Initialise the weights.
-
-        With ``init_cfg=None``, the official FastGAN initialisation (also applied at
-        construction): conv weights ~ N(0, 0.02), BatchNorm weight ~ N(1, 0.02) and bias 0.
-        Otherwise mmengine's ``init_cfg`` handling.
-        """
-        if self.init_cfg is not None:
-            super().init_weights()
-            return
         init_fastgan_weights(self)
 
     def _check_images(self, name: str, img: torch.Tensor, size: int,

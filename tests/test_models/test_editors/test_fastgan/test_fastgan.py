@@ -4,12 +4,12 @@ import copy
 import pytest
 import torch
 from mmagic.registry import MODELS
-from mmagic.structures import DataSample
 from mmagic.utils import register_all_modules
 from mmengine import MessageHub
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 import fastgan_plugin  # noqa: F401
+from helpers.tiny_fastgan import random_real_batch, tiny_fastgan_cfg
 
 register_all_modules()
 
@@ -18,17 +18,7 @@ BATCH = 2
 
 
 def tiny_cfg(**overrides):
-    cfg = dict(
-        type='FastGAN',
-        data_preprocessor=dict(type='DataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3,
-                               output_channel_order='RGB'),
-        generator=dict(type='SLEGenerator', im_size=IM_SIZE, ngf=8, nz=16),
-        discriminator=dict(type='SSDiscriminator', im_size=IM_SIZE, ndf=8),
-        augment=dict(type='DiffAugment', policy='color,translation'),
-        rec_loss=dict(type='ReconstructionLoss', distance='l1'),
-        ema_config=dict(type='FastGANEMA', momentum=0.001))
-    cfg.update(overrides)
-    return cfg
+    return tiny_fastgan_cfg(IM_SIZE, **overrides)
 
 
 def optimizers(model):
@@ -39,16 +29,7 @@ def optimizers(model):
 
 
 def batch(seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    # what LoadRGBImage + PackInputs() give: uint8 RGB in data_samples.gt_img
-    samples = [
-        DataSample(
-            gt_img=torch.randint(0, 256, (3, IM_SIZE, IM_SIZE), generator=gen,
-                                 dtype=torch.uint8),
-            metainfo=dict(gt_channel_order='rgb', gt_color_type='color'))
-        for _ in range(BATCH)
-    ]
-    return dict(inputs=dict(), data_samples=samples)
+    return random_real_batch(BATCH, IM_SIZE, seed)
 
 
 def snapshot(module):
@@ -249,7 +230,7 @@ def test_generated_red_reaches_mmagic_as_bgr(model, sample_model, tmp_path):
     from mmagic.evaluation import FrechetInceptionDistance
     from mmagic.visualization import Visualizer
 
-    from fastgan_plugin.evaluation import build_torchscript_feature_extractor
+    from helpers.feature_extractor import build_torchscript_feature_extractor
 
     paint_red(model.generator)
     paint_red(model.generator_ema.module)

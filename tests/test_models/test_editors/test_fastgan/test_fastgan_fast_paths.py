@@ -5,13 +5,13 @@ import copy
 import pytest
 import torch
 from mmagic.registry import MODELS
-from mmagic.structures import DataSample
 from mmagic.utils import register_all_modules
 from mmengine import MessageHub
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.engine import MixedPrecisionOptimWrapper
+from helpers.tiny_fastgan import random_real_batch, tiny_fastgan_cfg
 
 register_all_modules()
 
@@ -31,27 +31,13 @@ LOGIT_MAX, LOGIT_MEAN = 0.2, 0.02
 
 def build(**overrides):
     torch.manual_seed(0)
-    cfg = dict(
-        type='FastGAN',
-        data_preprocessor=dict(type='DataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3,
-                               output_channel_order='RGB'),
-        generator=dict(type='SLEGenerator', im_size=IM_SIZE, ngf=8, nz=16),
-        discriminator=dict(type='SSDiscriminator', im_size=IM_SIZE, ndf=8),
-        augment=dict(type='DiffAugment', policy='color,translation'),
-        rec_loss=dict(type='ReconstructionLoss', distance='lpips', pretrained=False),
-        ema_config=dict(type='FastGANEMA', momentum=0.001))
-    cfg.update(overrides)
-    return MODELS.build(cfg)
+    return MODELS.build(tiny_fastgan_cfg(
+        IM_SIZE, rec_loss=dict(type='ReconstructionLoss', distance='lpips', pretrained=False),
+        **overrides))
 
 
 def batch():
-    gen = torch.Generator().manual_seed(0)
-    return dict(inputs=dict(), data_samples=[
-        DataSample(gt_img=torch.randint(0, 256, (3, IM_SIZE, IM_SIZE), generator=gen,
-                                        dtype=torch.uint8),
-                   metainfo=dict(gt_channel_order='rgb', gt_color_type='color'))
-        for _ in range(BATCH)
-    ])
+    return random_real_batch(BATCH, IM_SIZE)
 
 
 def wrappers(model, dtype=None, device='cpu'):

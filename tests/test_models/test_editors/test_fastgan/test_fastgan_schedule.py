@@ -18,13 +18,13 @@ import pytest
 import torch
 from mmagic.models.base_models import BaseGAN
 from mmagic.registry import MODELS
-from mmagic.structures import DataSample
 from mmagic.utils import register_all_modules
 from mmengine import MessageHub
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.models.editors.fastgan.modules import NoiseInjection
+from helpers.tiny_fastgan import random_real_batch, tiny_fastgan_cfg
 
 register_all_modules()
 
@@ -34,18 +34,8 @@ _hubs = itertools.count()
 
 
 def build_model(**overrides):
-    cfg = dict(
-        type='FastGAN',
-        data_preprocessor=dict(type='DataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3,
-                               output_channel_order='RGB'),
-        generator=dict(type='SLEGenerator', im_size=IM_SIZE, ngf=8, nz=NZ),
-        discriminator=dict(type='SSDiscriminator', im_size=IM_SIZE, ndf=8),
-        augment=dict(type='DiffAugment', policy='color,translation'),
-        rec_loss=dict(type='ReconstructionLoss', distance='l1'),
-        ema_config=dict(type='FastGANEMA', momentum=0.001))
-    cfg.update(overrides)
     torch.manual_seed(0)
-    return MODELS.build(cfg)
+    return MODELS.build(tiny_fastgan_cfg(IM_SIZE, nz=NZ, **overrides))
 
 
 def wrappers(model, optimizer, disc_accu=1, gen_accu=1):
@@ -57,12 +47,7 @@ def wrappers(model, optimizer, disc_accu=1, gen_accu=1):
 
 
 def real_batch(count, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    return dict(inputs=dict(), data_samples=[
-        DataSample(gt_img=torch.randint(0, 256, (3, IM_SIZE, IM_SIZE), generator=gen,
-                                        dtype=torch.uint8),
-                   metainfo=dict(gt_channel_order='rgb', gt_color_type='color'))
-        for _ in range(count)])
+    return random_real_batch(count, IM_SIZE, seed)
 
 
 @pytest.fixture

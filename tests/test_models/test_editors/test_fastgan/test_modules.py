@@ -64,6 +64,41 @@ def test_glu_and_noise_injection():
     assert noise(x.bfloat16()).dtype == torch.bfloat16  # mixed precision stays low
 
 
+def test_noise_injection_takes_given_noise_without_drawing():
+    x = torch.randn(2, 6, 4, 4)
+    layer = NoiseInjection()
+    with torch.no_grad():
+        layer.weight.fill_(0.5)
+    noise = torch.randn(2, 1, 4, 4, dtype=torch.float64)
+    state = torch.get_rng_state()
+    out = layer(x, noise)
+    assert torch.equal(torch.get_rng_state(), state)  # no random number drawn
+    torch.testing.assert_close(out, x + 0.5 * noise.float(), rtol=0, atol=0)
+    assert layer(x.bfloat16(), noise).dtype == torch.bfloat16
+    # None draws fresh noise, as without the argument.
+    torch.manual_seed(3)
+    fresh = layer(x)
+    torch.manual_seed(3)
+    torch.testing.assert_close(layer(x, None), fresh, rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r'injection noise must have shape \(2, 1, 4, 4\)'):
+        layer(x, torch.randn(1, 1, 4, 4))
+
+
+def test_up_block_double_routes_noise_to_its_two_layers():
+    block = UpBlockDouble(8, 4).eval()
+    with torch.no_grad():
+        block[2].weight.fill_(1.0)
+        block[6].weight.fill_(1.0)
+    x = torch.randn(2, 8, 4, 4)
+    noise = [torch.randn(2, 1, 8, 8), torch.randn(2, 1, 8, 8)]
+    torch.testing.assert_close(block(x, noise), block(x, [n.clone() for n in noise]),
+                               rtol=0, atol=0)
+    other = block(x, [noise[0], torch.randn(2, 1, 8, 8)])
+    assert (other - block(x, noise)).abs().max() > 1e-4  # the second layer takes the second map
+    with pytest.raises(ValueError, match='UpBlockDouble takes 2 noise maps, got 1'):
+        block(x, noise[:1])
+
+
 def test_init_layer_accepts_flat_and_4d_noise():
     layer = InitLayer(nz=16, channels=8).eval()
     noise = torch.randn(2, 16)
@@ -94,6 +129,9 @@ def test_sle_block_gates_per_channel():
     gate = out / big
     torch.testing.assert_close(gate, gate[:, :, :1, :1].expand_as(gate))
     assert gate.min() > 0 and gate.max() < 1
+    block.eval()  # the spectral-norm vectors stay put, so the two calls use one weight
+    assert block.gate(small).shape == (2, 4, 1, 1)
+    torch.testing.assert_close(block(small, big), big * block.gate(small), rtol=0, atol=0)
 
 
 def test_down_blocks_halve_resolution():

@@ -6,9 +6,10 @@
 draw pinned by re-seeding; its README gives the protocol step by step. Here the model is
 the shipped official recipe (``configs/_base_/official_recipe_256.py``, whose options must
 be :data:`OFFICIAL_OPTIONS`) at the fixture's widths, loaded through
-:func:`convert_official_checkpoint`, cast to float64, and the three reseed points of the
-protocol are put in place (:class:`OfficialReseeds`). Nothing else is changed: the real
-mmagic data preprocessor, ``train_step`` with its D step, G step and EMA update, Adam.
+:func:`convert_official_checkpoint` (``tools/model_converters``), cast to float64, and the
+three reseed points of the protocol are put in place (:class:`OfficialReseeds`). Nothing else
+is changed: the real mmagic data preprocessor, ``train_step`` with its D step, G step and EMA
+update, Adam.
 
 Tolerances (the fixture's README measured the project at 4.7e-14 on the losses, 4.5e-12 on
 the G, D and EMA checksums and 3.6e-11 on the Adam moments; the official loop against itself
@@ -33,12 +34,10 @@ from mmagic.structures import DataSample
 from mmagic.utils import register_all_modules
 from mmengine import Config, MessageHub
 from mmengine.optim import OptimWrapper, OptimWrapperDict
+from model_converters.convert_official_checkpoint import convert_official_checkpoint
 from torch import nn
 
-from fastgan_plugin.models.editors.fastgan.official_converter import (
-    _official_key,
-    convert_official_checkpoint,
-)
+from fastgan_plugin.models.editors.fastgan.official_converter import official_key
 
 register_all_modules()
 
@@ -107,13 +106,13 @@ def assert_checksums(actual: dict, expected: dict, what: str) -> float:
 
 def official_state_checksums(module: nn.Module) -> dict:
     """Checksums of the whole state dict under the official (legacy spectral-norm) names."""
-    return {_official_key(name): checksum(value) for name, value in module.state_dict().items()}
+    return {official_key(name): checksum(value) for name, value in module.state_dict().items()}
 
 
 def adam_checksums(module: nn.Module, optimizer: torch.optim.Optimizer) -> dict:
     """{official parameter name: {exp_avg, exp_avg_sq: checksum}} of Adam's moments."""
     return {
-        _official_key(name): {key: checksum(optimizer.state[param][key])
+        official_key(name): {key: checksum(optimizer.state[param][key])
                               for key in ('exp_avg', 'exp_avg_sq')}
         for name, param in module.named_parameters() if param in optimizer.state
     }
@@ -127,7 +126,7 @@ def training_state(model, wrappers) -> dict:
     return dict(
         G=official_state_checksums(model.generator),
         D=official_state_checksums(model.discriminator),
-        EMA={_official_key(name): checksum(value) for name, value in ema.named_parameters()},
+        EMA={official_key(name): checksum(value) for name, value in ema.named_parameters()},
         adam_G=adam_checksums(model.generator, wrappers['generator'].optimizer),
         adam_D=adam_checksums(model.discriminator, wrappers['discriminator'].optimizer),
         adam_step=steps)

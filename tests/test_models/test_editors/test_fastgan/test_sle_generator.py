@@ -6,7 +6,11 @@ import torch
 from mmagic.registry import MODELS
 
 from fastgan_plugin.models.editors.fastgan import SLEGenerator
-from fastgan_plugin.models.editors.fastgan.modules import UpBlockDouble, UpBlockSingle
+from fastgan_plugin.models.editors.fastgan.modules import (
+    NoiseInjection,
+    UpBlockDouble,
+    UpBlockSingle,
+)
 
 NZ = 16
 # Smallest ngf per resolution (the rule: a multiple of 1 / smallest multiplier used).
@@ -110,3 +114,102 @@ def test_forward_refuses_wrong_noise_shape(shape):
     generator = SLEGenerator(im_size=128, ngf=8, nz=NZ)
     with pytest.raises(ValueError, match=rf'noise must have shape \(N, {NZ}\)'):
         generator(torch.randn(shape))
+
+
+def _noisy_generator(im_size=256):
+    """An eval-mode generator whose noise-injection weights are non-zero (as trained ones),
+    so that its images depend on the injection noise."""
+    torch.manual_seed(0)
+    generator = SLEGenerator(im_size=im_size, ngf=8, nz=NZ).eval()
+    with torch.no_grad():
+        for layer in generator.modules():
+            if isinstance(layer, NoiseInjection):
+                layer.weight.fill_(0.5)
+    return generator
+
+
+def _draw(shapes, batch):
+    return [torch.randn(batch, *shape) for shape in shapes]
+
+
+def test_injection_noise_shapes_follow_the_double_up_blocks():
+    generator = SLEGenerator(im_size=256, ngf=8, nz=NZ)
+    assert generator.injection_noise_shapes == [(1, 8, 8)] * 2 + [(1, 32, 32)] * 2 + [
+        (1, 128, 128)
+    ] * 2
+    layers = [m for m in generator.modules() if isinstance(m, NoiseInjection)]
+    assert len(generator.injection_noise_shapes) == len(layers)
+
+
+@torch.no_grad()
+def test_injection_noise_is_what_the_layers_would_draw():
+    generator = _noisy_generator()
+    noise = torch.randn(2, NZ)
+    torch.manual_seed(7)
+    default = generator(noise)
+    torch.manual_seed(7)
+    given = _draw(generator.injection_noise_shapes, 2)
+    state = torch.get_rng_state()
+    torch.testing.assert_close(generator(noise, injection_noise=given), default, rtol=0, atol=0)
+    assert torch.equal(torch.get_rng_state(), state)  # nothing drawn with given noise
+    # The same noise gives the same image, other noise another one.
+    torch.testing.assert_close(generator(noise, injection_noise=given), default, rtol=0, atol=0)
+    other = generator(noise, injection_noise=_draw(generator.injection_noise_shapes, 2))
+    assert (other - default).abs().max() > 1e-3
+    outputs = generator(noise, return_small=True, injection_noise=given)
+    torch.testing.assert_close(outputs['fake_img'], default, rtol=0, atol=0)
+
+
+def test_injection_noise_is_checked():
+    generator = _noisy_generator(128)
+    noise = torch.randn(2, NZ)
+    given = _draw(generator.injection_noise_shapes, 2)
+    with pytest.raises(ValueError, match='injection_noise must hold 6 tensors, one per '
+                       'noise-injection layer, got 5'):
+        generator(noise, injection_noise=given[:5])
+    with pytest.raises(ValueError, match=r'injection noise must have shape \(2, 1, 8, 8\)'):
+        generator(noise, injection_noise=[torch.randn(1, 1, 8, 8)] + given[1:])
+
+
+@torch.no_grad()
+def test_sle_gates_of_a_latent_reproduce_its_image():
+    generator = _noisy_generator()
+    noise = torch.randn(2, NZ)
+    given = _draw(generator.injection_noise_shapes, 2)
+    gates = generator.sle_gates(noise, given)
+    assert generator.sle_resolutions == [64, 128, 256]
+    assert {res: tuple(gate.shape) for res, gate in gates.items()} == {
+        64: (2, 16, 1, 1), 128: (2, 8, 1, 1), 256: (2, 4, 1, 1)
+    }
+    assert all(((gate >= 0) & (gate <= 1)).all() for gate in gates.values())  # sigmoid
+    plain = generator(noise, injection_noise=given)
+    torch.testing.assert_close(generator(noise, injection_noise=given, gates=gates), plain,
+                               rtol=0, atol=0)
+    assert generator.sle_gates(noise, given, resolutions=[128]).keys() == {128}
+    torch.testing.assert_close(generator.sle_gates(noise, given, resolutions=[128])[128],
+                               gates[128], rtol=0, atol=0)
+    assert generator.sle_gates(noise, resolutions=[]) == {}
+
+
+@torch.no_grad()
+def test_gates_of_another_latent_change_the_image():
+    generator = _noisy_generator()
+    content, style = torch.randn(1, NZ), torch.randn(1, NZ)
+    given = _draw(generator.injection_noise_shapes, 1)
+    plain = generator(content, injection_noise=given)
+    style_gates = generator.sle_gates(style, given)
+    mixed = generator(content, injection_noise=given, gates=style_gates)
+    only_64 = generator(content, injection_noise=given, gates={64: style_gates[64]})
+    assert (mixed - plain).abs().max() > 1e-3
+    assert (only_64 - plain).abs().max() > 1e-4 and (only_64 - mixed).abs().max() > 1e-4
+
+
+def test_unknown_gates_are_refused():
+    generator = _noisy_generator()
+    noise = torch.randn(1, NZ)
+    message = (r'gates \[512\] are not SLE resolutions of this generator; '
+               r'choose from \[64, 128, 256\]')
+    with pytest.raises(ValueError, match=message):
+        generator.sle_gates(noise, resolutions=[64, 512])
+    with pytest.raises(ValueError, match=message):
+        generator(noise, gates={512: torch.ones(1, 2, 1, 1)})

@@ -1,54 +1,16 @@
-"""Config helpers shared by the command-line tools and the Python API."""
+"""Reading a FastGAN config: overrides, the data folder, the work dir and mixed precision.
+
+Shared by the command-line tools and :func:`~fastgan_plugin.apis.init_model`.
+"""
 import os
 import warnings
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.config import config as mmengine_config
-from mmengine.config import utils as mmengine_config_utils
 
 from ..datasets.few_shot_image_dataset import find_image_files
 from ..engine.optimizers.mixed_precision_optim_wrapper import AMP_DTYPES
-
-PACKAGE = 'fastgan_plugin'
-
-
-def register_config_package() -> None:
-    """Let MMEngine resolve ``fastgan_plugin::<config>.py`` paths.
-
-    MMEngine 0.10 only accepts ``package::`` paths of the OpenMMLab packages it lists,
-    and only with a sub-folder (``pkg::folder/file.py``). This adds ``fastgan_plugin``
-    to that list and accepts its top-level configs; every other path is resolved by
-    MMEngine unchanged. Configs then come from ``fastgan_plugin/.mim/configs``, which
-    ``setup.py`` fills, in the folder Python imports ``fastgan_plugin`` from (MMEngine alone
-    would look in site-packages, which has no package folder under an editable install).
-    """
-    mmengine_config_utils.MODULE2PACKAGE.setdefault(PACKAGE, PACKAGE)
-    resolve = mmengine_config._get_package_and_cfg_path
-    if getattr(resolve, 'accepts_fastgan_plugin', False):
-        return
-
-    def get_package_and_cfg_path(cfg_path: str):
-        package, sep, relative = cfg_path.partition('::')
-        if sep and package == PACKAGE and relative:
-            return PACKAGE, relative
-        return resolve(cfg_path)
-
-    get_package_and_cfg_path.accepts_fastgan_plugin = True
-    mmengine_config._get_package_and_cfg_path = get_package_and_cfg_path
-
-    # MMEngine looks for the package beside its distribution metadata (site-packages), where
-    # an editable install (pip install -e, PEP 660) has no package folder: answer with the
-    # folder Python imports fastgan_plugin from.
-    installed_path = mmengine_config.get_installed_path
-
-    def get_installed_path(package: str) -> str:
-        if package == PACKAGE:
-            return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        return installed_path(package)
-
-    mmengine_config.get_installed_path = get_installed_path
-
+from ..utils.validation import check_choice
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -109,13 +71,45 @@ def apply_data_root(cfg: Config, data_root: Optional[str] = None) -> None:
             '<loader>.dataset.data_root) unless that is intended.', stacklevel=2)
 
 
+def apply_image_size(cfg: Config) -> None:
+    """Resize the images to the generator's resolution, in place.
+
+    The FastGAN dataset base (``configs/_base_/datasets/few_shot_imgs.py``) serves every
+    resolution: its ``ResizeToSquare`` steps leave ``size`` out, and here each such step of
+    the train / val / test pipelines takes ``model.generator.im_size``, so a config names
+    its resolution once, in the model. (As with ``data_root``: MMEngine substitutes a
+    variable where a file uses it, so a size set by a child config could not reach the
+    pipelines written in the base.) A step that names its own ``size`` keeps it; the model
+    then refuses images of the wrong size before training.
+
+    Raises:
+        ValueError: If a step needs the size and the config has no
+            ``model.generator.im_size``.
+    """
+    size = ((cfg.get('model') or {}).get('generator') or {}).get('im_size')
+    for key in DATALOADERS:
+        dataset = (cfg.get(key) or {}).get('dataset')
+        steps = dataset.get('pipeline') if isinstance(dataset, dict) else None
+        for step in steps or []:
+            kind = str(step.get('type', '')).rpartition('.')[-1] if isinstance(step, dict) else ''
+            if kind != 'ResizeToSquare' or step.get('size') is not None:
+                continue
+            if size is None:
+                raise ValueError(
+                    f'{key}.dataset.pipeline: ResizeToSquare has no size and the config has '
+                    'no model.generator.im_size to take it from; set one of them')
+            step['size'] = size
+
+
 def load_config(path: str,
                 cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None,
                 data_root: Optional[str] = None) -> Config:
-    """Read a config, apply ``--cfg-options``, the data folder, and choose the work dir.
+    """Read a config, apply ``--cfg-options``, the data folder and image size, and
+    choose the work dir.
 
-    The data folder is applied by :func:`apply_data_root` (``data_root``: ``--data-root``).
+    The data folder is applied by :func:`apply_data_root` (``data_root``: ``--data-root``),
+    the image size by :func:`apply_image_size`.
     The work dir is, in this order: ``work_dir``, the config's ``work_dir``,
     ``./work_dirs/<config name>`` (the OpenMMLab convention).
     """
@@ -123,6 +117,7 @@ def load_config(path: str,
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     apply_data_root(cfg, data_root)
+    apply_image_size(cfg)
     if work_dir:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
@@ -146,8 +141,7 @@ def enable_amp(cfg: Config, dtype: str = 'auto') -> None:
     without AVX512-BF16 or AMX; float16 is dynamically loss-scaled (see
     :func:`~fastgan_plugin.engine.optimizers.mixed_precision_optim_wrapper.resolve_amp_dtype`).
     """
-    if dtype not in AMP_DTYPES:
-        raise ValueError(f'AMP dtype must be one of {AMP_DTYPES}, got {dtype!r}')
+    check_choice(dtype, 'AMP dtype', AMP_DTYPES)
     wrappers = cfg.optim_wrapper
     per_network = {k: v for k, v in wrappers.items() if isinstance(v, dict) and 'optimizer' in v}
     for wrapper in per_network.values() or [wrappers]:

@@ -1,7 +1,8 @@
 """Training and sampling speed of FastGAN, through MMEngine's runner and in a bare loop.
 
-For one configuration (resolution, batch size, widths, fast paths) :func:`benchmark`
-measures:
+The measurements behind ``tools/benchmark.py`` (and the model building of
+``tools/analysis_tools/accumulation_memory.py``). For one :class:`BenchmarkSetting`
+(resolution, batch size, widths, fast paths) :func:`benchmark` measures:
 
 - ``runner``: training through ``Runner.from_cfg`` of a config of ours, exactly as
   ``tools/train.py`` builds it (hooks, logging, the ``FewShotImageDataset`` pipeline reading
@@ -27,6 +28,7 @@ Fast paths are named in a variant, ``'fp32'`` (none) or several joined by ``'+'`
 (``'bf16+channels_last'``), see :data:`FAST_PATHS`.
 """
 import copy
+import dataclasses
 import os
 import platform
 import resource
@@ -37,6 +39,7 @@ import time
 from typing import List, Optional, Sequence, Tuple
 
 import torch
+from mmagic.registry import DATASETS, MODELS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.device import get_device
@@ -46,12 +49,15 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from ..engine.optimizers.mixed_precision_optim_wrapper import cpu_has_native_bf16
-from .config import enable_amp, load_config
+from fastgan_plugin.apis.config import enable_amp, load_config
+from fastgan_plugin.apis.inference import sample_images
+from fastgan_plugin.engine.optimizers.mixed_precision_optim_wrapper import cpu_has_native_bf16
+from fastgan_plugin.utils.validation import check_int
+
 from .demo_data import make_demo_images
 
 #: Fast paths a variant may combine: autocast dtype (``bf16`` / ``fp16``, through
-#: :func:`~fastgan_plugin.utils.config.enable_amp`), ``channels_last`` (FastGAN's option)
+#: :func:`~fastgan_plugin.apis.config.enable_amp`), ``channels_last`` (FastGAN's option)
 #: and ``cudnn_benchmark`` (``env_cfg.cudnn_benchmark``; GPU only). ``torch.compile`` is
 #: not one: see docs/benchmarks.md.
 FAST_PATHS = ('bf16', 'fp16', 'channels_last', 'cudnn_benchmark')
@@ -114,14 +120,31 @@ def default_variants(device: str) -> List[str]:
             'bf16+channels_last+cudnn_benchmark', 'fp16+channels_last+cudnn_benchmark']
 
 
+@dataclasses.dataclass(frozen=True)
+class BenchmarkSetting:
+    """One configuration to measure: what :func:`benchmark_config` changes in a config.
+
+    Args:
+        im_size (int): Resolution: generator, discriminator and ``ResizeToSquare``.
+        batch_size (int): Images per iteration (and per generator call when sampling).
+        variant (str): Fast paths, see :func:`parse_variant`.
+        ngf (int, optional): Generator width; None keeps the config's.
+        ndf (int, optional): Discriminator width; None keeps the config's.
+        rec_loss (str, optional): ``'l1'`` or ``'lpips'`` (with a randomly initialised VGG,
+            ``pretrained=False``: no download, same cost); None keeps the config's.
+    """
+
+    im_size: int
+    batch_size: int
+    variant: str = BASELINE
+    ngf: Optional[int] = None
+    ndf: Optional[int] = None
+    rec_loss: Optional[str] = None
+
+
 def benchmark_config(config: str,
+                     setting: BenchmarkSetting,
                      *,
-                     im_size: int,
-                     batch_size: int,
-                     variant: str = BASELINE,
-                     ngf: Optional[int] = None,
-                     ndf: Optional[int] = None,
-                     rec_loss: Optional[str] = None,
                      data_root: str,
                      work_dir: str,
                      num_workers: Optional[int] = None) -> Config:
@@ -132,13 +155,8 @@ def benchmark_config(config: str,
 
     Args:
         config (str): A FastGAN config, e.g. ``configs/fastgan_1024_pokemon.py``.
-        im_size (int): Resolution: generator, discriminator and ``ResizeToSquare``.
-        batch_size (int): Images per iteration.
-        variant (str): Fast paths, see :func:`parse_variant`.
-        ngf (int, optional): Generator width; None keeps the config's.
-        ndf (int, optional): Discriminator width; None keeps the config's.
-        rec_loss (str, optional): ``'l1'`` or ``'lpips'`` (with a randomly initialised VGG,
-            ``pretrained=False``: no download, same cost); None keeps the config's.
+        setting (BenchmarkSetting): Resolution, batch size, fast paths, widths and
+            reconstruction distance.
         data_root (str): Folder of training images.
         work_dir (str): Where the runner writes logs.
         num_workers (int, optional): Dataloader workers; None keeps the config's.
@@ -148,17 +166,18 @@ def benchmark_config(config: str,
         interval is kept), ``log_level='WARNING'``, ``env_cfg.cudnn_benchmark`` on only
         with the ``cudnn_benchmark`` fast path.
     """
-    paths = parse_variant(variant)
+    paths = parse_variant(setting.variant)
+    rec_loss = setting.rec_loss
     if rec_loss is not None and rec_loss not in REC_LOSSES:
         raise ValueError(f'rec_loss must be one of {REC_LOSSES}, got {rec_loss!r}')
     cfg = load_config(config, work_dir=work_dir)
     model = cfg.model
-    model.generator.im_size = im_size
-    model.discriminator.im_size = im_size
-    if ngf is not None:
-        model.generator.ngf = ngf
-    if ndf is not None:
-        model.discriminator.ndf = ndf
+    model.generator.im_size = setting.im_size
+    model.discriminator.im_size = setting.im_size
+    if setting.ngf is not None:
+        model.generator.ngf = setting.ngf
+    if setting.ndf is not None:
+        model.discriminator.ndf = setting.ndf
     if rec_loss is not None:
         model.rec_loss.distance = rec_loss
         if rec_loss == 'lpips':
@@ -166,7 +185,7 @@ def benchmark_config(config: str,
     model.channels_last = 'channels_last' in paths
 
     loader = cfg.train_dataloader
-    loader.batch_size = batch_size
+    loader.batch_size = setting.batch_size
     loader.dataset.data_root = data_root
     if num_workers is not None:
         loader.num_workers = num_workers
@@ -174,9 +193,9 @@ def benchmark_config(config: str,
     resizes = [t for t in loader.dataset.pipeline if t.type == 'ResizeToSquare']
     if not resizes:
         raise ValueError(f'{config}: the train pipeline has no ResizeToSquare to set to '
-                         f'{im_size}')
+                         f'{setting.im_size}')
     for transform in resizes:
-        transform.size = im_size
+        transform.size = setting.im_size
 
     for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg',
                 'test_evaluator'):
@@ -362,8 +381,6 @@ def build_model(cfg: Config) -> Tuple[torch.nn.Module, object]:
         tuple: ``(model, optim_wrapper)`` as the runner would build them (in training mode,
         weights initialised), without the runner.
     """
-    from mmagic.registry import MODELS
-
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -373,8 +390,6 @@ def build_model(cfg: Config) -> Tuple[torch.nn.Module, object]:
 
 def build_dataset(cfg: Config):
     """The config's train dataset (its pipeline included)."""
-    from mmagic.registry import DATASETS
-
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     return DATASETS.build(cfg.train_dataloader.dataset)
 
@@ -466,8 +481,6 @@ def time_sampling(model: torch.nn.Module, *, batch_size: int, windows: int,
     Returns:
         dict: ``images_per_s`` (median window) and ``windows_images_per_s``.
     """
-    from ..apis.inference import sample_images
-
     model.eval()
     device = next(model.parameters()).device.type
     seeds = range(batch_size * window_batches)
@@ -486,13 +499,8 @@ def time_sampling(model: torch.nn.Module, *, batch_size: int, windows: int,
 
 
 def benchmark(config: str,
+              setting: BenchmarkSetting,
               *,
-              im_size: int,
-              batch_size: int,
-              variant: str = BASELINE,
-              ngf: Optional[int] = None,
-              ndf: Optional[int] = None,
-              rec_loss: Optional[str] = None,
               warmup: int = 2,
               windows: int = 3,
               window_iters: int = 3,
@@ -501,25 +509,20 @@ def benchmark(config: str,
               num_images: Optional[int] = None,
               parts: Sequence[str] = PARTS,
               tmp_dir: Optional[str] = None) -> dict:
-    """Measure one configuration: runner, bare loop, sampling and data pipeline (see the
-    module doc).
+    """Measure one setting: runner, bare loop, sampling and data pipeline (see the module
+    doc).
 
-    Training images are drawn by :func:`make_demo_images` at ``im_size`` into a temporary
-    folder and read back by the config's pipeline. The runner and the bare loop alternate
-    ``rounds`` times (each round a fresh runner or model, with its own warm-up), so that a
-    change of load on a shared machine falls on both; their windows are pooled (see
-    :func:`summarise`). The model of the last bare loop is then timed sampling (without
-    ``bare``, a freshly built model is), then the data pipeline (``window_iters`` batches
-    per window).
+    Training images are drawn by :func:`make_demo_images` at the setting's resolution into
+    a temporary folder and read back by the config's pipeline. The runner and the bare
+    loop alternate ``rounds`` times (each round a fresh runner or model, with its own
+    warm-up), so that a change of load on a shared machine falls on both; their windows
+    are pooled (see :func:`summarise`). The model of the last bare loop is then timed
+    sampling (without ``bare``, a freshly built model is), then the data pipeline
+    (``window_iters`` batches per window).
 
     Args:
         config (str): FastGAN config (see :func:`benchmark_config`).
-        im_size (int): Resolution.
-        batch_size (int): Images per iteration (and per generator call when sampling).
-        variant (str): Fast paths, see :func:`parse_variant`.
-        ngf (int, optional): Generator width; None keeps the config's.
-        ndf (int, optional): Discriminator width; None keeps the config's.
-        rec_loss (str, optional): ``'l1'`` or ``'lpips'``; None keeps the config's.
+        setting (BenchmarkSetting): What to measure.
         warmup (int): Untimed iterations before the windows.
         windows (int): Timed windows per part (per round for runner and bare loop).
         window_iters (int): Iterations (generator calls when sampling) per window.
@@ -530,24 +533,23 @@ def benchmark(config: str,
         tmp_dir (str, optional): Parent of the temporary folder (images, work dir).
 
     Returns:
-        dict: The configuration, the machine (device, torch threads, load average before
-        and after), ``runner`` / ``bare`` / ``sample`` / ``data`` results, and when both
-        runner and bare loop were timed ``runner_vs_bare`` (runner iterations/s divided by
-        the bare loop's) and ``runner_overhead`` (the runner's extra time per iteration, as
-        a share of the bare loop's).
+        dict: The config and the setting's fields, the machine (device, torch threads,
+        load average before and after), ``runner`` / ``bare`` / ``sample`` / ``data``
+        results, and when both runner and bare loop were timed ``runner_vs_bare`` (runner
+        iterations/s divided by the bare loop's) and ``runner_overhead`` (the runner's extra
+        time per iteration, as a share of the bare loop's).
     """
     for value, name in ((warmup, 'warmup'), (windows, 'windows'),
                         (window_iters, 'window_iters'), (rounds, 'rounds')):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f'{name} must be a positive int, got {value!r}')
+        check_int(value, name, minimum=1)
     unknown = [p for p in parts if p not in PARTS]
     if unknown or not parts:
         raise ValueError(f'parts must be a non-empty selection of {PARTS}, got {parts!r}')
     device = get_device()
-    check_variant_device(variant, device)
-    amp = [AMP_PATHS[p] for p in parse_variant(variant) if p in AMP_PATHS]
-    result = dict(config=config, im_size=im_size, batch_size=batch_size, variant=variant,
-                  ngf=ngf, ndf=ndf, rec_loss=rec_loss, device=device,
+    check_variant_device(setting.variant, device)
+    amp = [AMP_PATHS[p] for p in parse_variant(setting.variant) if p in AMP_PATHS]
+    batch_size = setting.batch_size
+    result = dict(config=config, **dataclasses.asdict(setting), device=device,
                   device_name=(torch.cuda.get_device_name() if device == 'cuda' else 'cpu'),
                   hardware=describe_hardware(device),
                   torch=torch.__version__, torch_threads=torch.get_num_threads(),
@@ -555,11 +557,10 @@ def benchmark(config: str,
                   load_avg_before=os.getloadavg())
     with tempfile.TemporaryDirectory(prefix='fastgan_benchmark_', dir=tmp_dir) as tmp:
         data_root = os.path.join(tmp, 'images')
-        make_demo_images(data_root, num_images or max(16, 2 * batch_size), size=im_size)
-        cfg = benchmark_config(config, im_size=im_size, batch_size=batch_size,
-                               variant=variant, ngf=ngf, ndf=ndf, rec_loss=rec_loss,
-                               data_root=data_root, work_dir=os.path.join(tmp, 'work'),
-                               num_workers=num_workers)
+        make_demo_images(data_root, num_images or max(16, 2 * batch_size),
+                         size=setting.im_size)
+        cfg = benchmark_config(config, setting, data_root=data_root,
+                               work_dir=os.path.join(tmp, 'work'), num_workers=num_workers)
         result['num_workers'] = cfg.train_dataloader.num_workers
         timing = dict(warmup=warmup, windows=windows, window_iters=window_iters)
         runs = {part: [] for part in ('runner', 'bare') if part in parts}

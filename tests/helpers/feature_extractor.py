@@ -1,4 +1,4 @@
-"""A small random TorchScript network that stands in for StyleGAN's Inception offline.
+"""A small random TorchScript network that stands in for StyleGAN's Inception in tests.
 
 With ``inception_style='StyleGAN'``, mmagic's ``FrechetInceptionDistance`` and
 ``InceptionScore`` (and this plugin's ``KernelInceptionDistance``) load the TorchScript
@@ -13,23 +13,25 @@ resizes it). The network's parameters must not require grad: mmagic converts the
 features to numpy without ``torch.no_grad``.
 
 :func:`build_torchscript_feature_extractor` writes a network with exactly that calling
-convention, randomly initialised from a seed. It exists for tests and offline smoke runs
-of the metric pipeline (no network access needed). It is NOT Inception: FID, KID and IS
-computed with it are only comparable with numbers computed with the same file, never
-with published values. Evaluate with mmagic's default Inception for reported numbers.
+convention, randomly initialised from a seed, so that the tests run the metric pipeline
+offline. It is NOT Inception: FID, KID and IS computed with it are only comparable with
+numbers computed with the same file, never with published values.
 
-Write the file once, then name it as ``inception_path`` in a config::
+A test writes the file, then names it as ``inception_path`` in a config::
 
-    from fastgan_plugin.evaluation import build_torchscript_feature_extractor
-    build_torchscript_feature_extractor('work_dirs/random_inception.pt')
+    from helpers.feature_extractor import build_torchscript_feature_extractor
+    build_torchscript_feature_extractor(str(tmp_path / 'random_inception.pt'))
 """
 import math
 import os
 import os.path as osp
+from typing import List
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from fastgan_plugin.utils.validation import check_int
 
 
 class RandomFeatureNet(nn.Module):
@@ -98,11 +100,6 @@ class RandomFeatureNet(nn.Module):
         return F.softmax(logits, dim=1)
 
 
-def _check_positive_int(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f'{name} must be a positive int, got {value!r}')
-
-
 def build_torchscript_feature_extractor(path: str,
                                         feature_dim: int = 64,
                                         seed: int = 0,
@@ -115,8 +112,8 @@ def build_torchscript_feature_extractor(path: str,
     The file loads with ``torch.jit.load`` and can be given as ``inception_path`` to
     mmagic's ``FrechetInceptionDistance`` / ``InceptionScore`` and to this plugin's
     ``KernelInceptionDistance`` (all with ``inception_style='StyleGAN'``). See the module
-    docstring for the calling convention. For tests and offline smoke runs only: its
-    metric values are not comparable with published FID / KID / IS.
+    docstring for the calling convention. For tests only: its metric values are not
+    comparable with published FID / KID / IS.
 
     Parameters are drawn from a ``torch.Generator`` seeded with ``seed`` (He-normal
     weights, normal biases with standard deviation 0.1), so the same arguments give the same
@@ -124,8 +121,8 @@ def build_torchscript_feature_extractor(path: str,
     All parameters have ``requires_grad=False``.
 
     Args:
-        path (str): Output file, for example ``'work_dirs/random_inception.pt'``. Parent
-            folders are created.
+        path (str): Output file, for example ``str(tmp_path / 'net.pt')``. Parent folders
+            are created.
         feature_dim (int): Feature length returned with ``return_features=True``
             (the real Inception returns 2048). Defaults to 64, small enough for quick CPU
             runs of FID's covariance square root.
@@ -141,11 +138,10 @@ def build_torchscript_feature_extractor(path: str,
     """
     for name, value in (('feature_dim', feature_dim), ('num_classes', num_classes),
                         ('resolution', resolution), ('width', width)):
-        _check_positive_int(name, value)
+        check_int(value, name, minimum=1)
     if resolution % 8:
         raise ValueError(f'resolution must be divisible by 8, got {resolution}')
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f'seed must be a non-negative int, got {seed!r}')
+    check_int(seed, 'seed', minimum=0)
 
     with torch.random.fork_rng(devices=[]):  # the layers' default init draws from it
         net = RandomFeatureNet(feature_dim, num_classes, resolution, width)
@@ -162,3 +158,31 @@ def build_torchscript_feature_extractor(path: str,
     torch.jit.script(net).save(path)
     return path
 
+
+def offline_fid_kid_metrics(folder: str, num_subsets: int) -> List[dict]:
+    """``FID-Full`` and ``KID-Full`` metric configs that run offline, on 8 samples of the
+    EMA generator and every real image.
+
+    Their Inception is the stand-in of :func:`build_torchscript_feature_extractor`
+    (8 features), written to ``folder/inception.pt`` unless it is there already; the real
+    images' features are kept in ``folder/fid.pkl`` and ``folder/kid.pkl``.
+
+    Args:
+        folder (str): Where the network and the feature files go.
+        num_subsets (int): KID's subsets, of 4 images each.
+
+    Returns:
+        list[dict]: The two metric configs, for ``val_evaluator.metrics`` or
+        ``test_evaluator.metrics``.
+    """
+    inception = osp.join(folder, 'inception.pt')
+    if not osp.exists(inception):
+        build_torchscript_feature_extractor(inception, feature_dim=8)
+    metric = dict(fake_nums=8, real_nums=-1, inception_style='StyleGAN',
+                  inception_path=inception, sample_model='ema')
+    return [
+        dict(type='FrechetInceptionDistance', prefix='FID-Full',
+             inception_pkl=osp.join(folder, 'fid.pkl'), **metric),
+        dict(type='KernelInceptionDistance', prefix='KID-Full', num_subsets=num_subsets,
+             subset_size=4, inception_pkl=osp.join(folder, 'kid.pkl'), **metric),
+    ]

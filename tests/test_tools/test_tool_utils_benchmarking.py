@@ -1,5 +1,6 @@
-"""The benchmark functions: variants, the benchmark config, and one tiny measurement of every
-part producing the table and JSON fields (timings are never asserted)."""
+"""tools/tool_utils/benchmarking.py: variants, the benchmark config, and one tiny measurement
+of every part producing the table and JSON fields (timings are never asserted)."""
+import dataclasses
 import json
 import os
 import subprocess
@@ -8,9 +9,9 @@ import sys
 import pytest
 import torch
 
-import fastgan_plugin  # noqa: F401
-from fastgan_plugin.utils import benchmark as benchmark_module
-from fastgan_plugin.utils.benchmark import (
+from tool_utils import benchmarking as benchmark_module
+from tool_utils.benchmarking import (
+    BenchmarkSetting,
     benchmark,
     benchmark_config,
     check_variant_device,
@@ -25,7 +26,8 @@ from fastgan_plugin.utils.benchmark import (
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG = os.path.join(REPO, 'configs', 'fastgan_1024_pokemon.py')
-TINY = dict(im_size=256, batch_size=2, ngf=8, ndf=8, rec_loss='l1')
+TOOLS = os.path.join(REPO, 'tools')  # the probe process imports tool_utils from there
+TINY = BenchmarkSetting(im_size=256, batch_size=2, ngf=8, ndf=8, rec_loss='l1')
 
 
 def test_parse_variant():
@@ -63,8 +65,9 @@ def test_describe_hardware_names_cpu_flags_threads_and_torch():
 
 
 def test_benchmark_config(tmp_path):
-    cfg = benchmark_config(CONFIG, im_size=512, batch_size=4, variant='bf16+channels_last',
-                           ngf=16, ndf=8, rec_loss='lpips', data_root=str(tmp_path),
+    setting = BenchmarkSetting(im_size=512, batch_size=4, variant='bf16+channels_last', ngf=16,
+                               ndf=8, rec_loss='lpips')
+    cfg = benchmark_config(CONFIG, setting, data_root=str(tmp_path),
                            work_dir=str(tmp_path / 'work'), num_workers=0)
     assert cfg.model.generator.im_size == cfg.model.discriminator.im_size == 512
     assert (cfg.model.generator.ngf, cfg.model.discriminator.ndf) == (16, 8)
@@ -81,12 +84,12 @@ def test_benchmark_config(tmp_path):
         assert cfg.optim_wrapper[name].dtype == 'bfloat16'
     assert cfg.env_cfg.cudnn_benchmark is False
 
-    fast = benchmark_config(CONFIG, im_size=256, batch_size=2, variant='cudnn_benchmark',
+    fast = benchmark_config(CONFIG, BenchmarkSetting(256, 2, variant='cudnn_benchmark'),
                             data_root=str(tmp_path), work_dir=str(tmp_path / 'work'))
     assert fast.env_cfg.cudnn_benchmark is True and fast.model.channels_last is False
     assert fast.model.generator.ngf == 64 and fast.optim_wrapper.generator.get('type') is None
     with pytest.raises(ValueError, match='rec_loss'):
-        benchmark_config(CONFIG, im_size=256, batch_size=2, rec_loss='vgg',
+        benchmark_config(CONFIG, BenchmarkSetting(256, 2, rec_loss='vgg'),
                          data_root=str(tmp_path), work_dir=str(tmp_path))
 
 
@@ -107,7 +110,7 @@ def test_summarise_pools_the_windows_of_every_run():
 
 PEAK_MEMORY_PROBE = """
 import torch
-from fastgan_plugin.utils.benchmark import PeakMemory
+from tool_utils.benchmarking import PeakMemory
 memory = PeakMemory()
 memory.reset()
 before = memory.peak_mib()
@@ -120,15 +123,16 @@ def test_peak_memory_sees_a_new_allocation():
     # A fresh process: in a long test session the allocator may hand out pages that are
     # already resident, which a peak-RSS reading rightly does not count.
     result = subprocess.run([sys.executable, '-c', PEAK_MEMORY_PROBE], capture_output=True,
-                            text=True, timeout=300)
+                            text=True, timeout=300, cwd=TOOLS)
     assert result.returncode == 0, result.stderr[-2000:]
     assert float(result.stdout.split()[-1]) >= 60
 
 
 @pytest.mark.slow
 def test_benchmark_measures_every_part(tmp_path):
-    result = benchmark(CONFIG, **TINY, variant='bf16+channels_last', warmup=1, windows=1,
-                       window_iters=1, rounds=2, num_workers=0, tmp_dir=str(tmp_path))
+    result = benchmark(CONFIG, dataclasses.replace(TINY, variant='bf16+channels_last'),
+                       warmup=1, windows=1, window_iters=1, rounds=2, num_workers=0,
+                       tmp_dir=str(tmp_path))
     assert os.listdir(tmp_path) == []  # the temporary images and work dir are gone
     for part in ('runner', 'bare'):
         stats = result[part]
@@ -154,8 +158,8 @@ def test_benchmark_measures_every_part(tmp_path):
 
 def test_benchmark_checks_its_arguments(tmp_path):
     with pytest.raises(ValueError, match='windows'):
-        benchmark(CONFIG, **TINY, windows=0)
+        benchmark(CONFIG, TINY, windows=0)
     with pytest.raises(ValueError, match='rounds'):
-        benchmark(CONFIG, **TINY, rounds=0)
+        benchmark(CONFIG, TINY, rounds=0)
     with pytest.raises(ValueError, match='parts'):
-        benchmark(CONFIG, **TINY, parts=('train', ))
+        benchmark(CONFIG, TINY, parts=('train', ))

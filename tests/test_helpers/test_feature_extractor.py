@@ -1,10 +1,13 @@
-"""Tests of the random TorchScript stand-in for StyleGAN's Inception."""
+"""tests/helpers/feature_extractor.py: the random TorchScript stand-in for StyleGAN's
+Inception, and the offline FID / KID configs that use it."""
 import pytest
 import torch
 from mmagic.evaluation import FrechetInceptionDistance
 from mmagic.evaluation.functional import load_inception
+from mmagic.registry import METRICS
 
-from fastgan_plugin.evaluation import build_torchscript_feature_extractor
+import fastgan_plugin  # noqa: F401  (registers KernelInceptionDistance)
+from helpers.feature_extractor import build_torchscript_feature_extractor, offline_fid_kid_metrics
 
 
 def _images(n=5, height=16, width=24, seed=0):
@@ -80,3 +83,14 @@ def test_loads_as_stylegan_inception_in_mmagic(net_path):
     feats = metric.forward_inception(_images().float())
     assert feats.cpu().numpy().shape == (5, 8)
 
+
+
+def test_offline_fid_kid_metrics_build_in_mmagic(tmp_path):
+    configs = offline_fid_kid_metrics(str(tmp_path), num_subsets=3)
+    network = tmp_path / 'inception.pt'
+    written = network.stat().st_mtime_ns
+    assert offline_fid_kid_metrics(str(tmp_path), num_subsets=3) == configs
+    assert network.stat().st_mtime_ns == written  # written once
+    fid, kid = (METRICS.build(config) for config in configs)
+    assert (fid.prefix, kid.prefix) == ('FID-Full', 'KID-Full')
+    assert fid.inception_style == kid.inception_style == 'StyleGAN'  # the stand-in loaded

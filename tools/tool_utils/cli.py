@@ -1,0 +1,117 @@
+"""Command-line pieces shared by the tools: the runner tools (``tools/train.py``,
+``tools/test.py``) and the sampling tools (``tools/generate.py`` and siblings)."""
+import argparse
+import os
+import sys
+from typing import Callable
+
+import torch
+from mmengine.config import Config, DictAction
+
+from fastgan_plugin.apis.config import load_config
+from fastgan_plugin.apis.inference import SAMPLE_MODELS, init_model
+from fastgan_plugin.utils.dist import setup_cpu_distributed
+
+CONFIG_HELP = 'config file, or fastgan_plugin::<name>.py'
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an int >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be a positive integer, got {text}')
+    return value
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser, work_dir_help: str) -> None:
+    """Add CONFIG, ``--work-dir``, ``--data-root``, ``--cfg-options``, ``--launcher`` and
+    ``--local-rank`` (also ``--local_rank``, as ``torch.distributed.launch`` passes it): the
+    options of the tools that run MMEngine's runner.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        work_dir_help (str): What the work dir receives, for ``--help``.
+    """
+    parser.add_argument('config', help=CONFIG_HELP)
+    parser.add_argument('--work-dir', help=work_dir_help)
+    parser.add_argument('--data-root', metavar='DIR',
+                        help='folder of images for training and for the real images of '
+                        "FID / KID: sets the config's data_root and the data_root of "
+                        'train_dataloader, val_dataloader and test_dataloader')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. train_cfg.max_iters=1000')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher for distributed runs')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def config_from_runner_args(args: argparse.Namespace) -> Config:
+    """The config of :func:`add_runner_arguments`' arguments, ready for ``Runner.from_cfg``.
+
+    Sets ``LOCAL_RANK`` from ``--local-rank`` where the launcher did not, reads the config
+    (:func:`~fastgan_plugin.apis.config.load_config`: overrides, work dir, data root),
+    sets its launcher and, for ``--launcher pytorch`` without a GPU, starts the gloo
+    process group (:func:`~fastgan_plugin.utils.dist.setup_cpu_distributed`).
+    """
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    cfg = load_config(args.config, args.cfg_options, args.work_dir, args.data_root)
+    cfg.launcher = args.launcher
+    setup_cpu_distributed(cfg)
+    return cfg
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, out: str,
+                        out_help: str = 'output folder') -> None:
+    """Add what every sampling tool takes: CONFIG, CHECKPOINT, ``--device``,
+    ``--sample-model``, ``--batch-size``, ``--cfg-options`` and ``--out``.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        out (str): Default of ``--out``.
+        out_help (str): What ``--out`` names, for ``--help``.
+    """
+    parser.add_argument('config', help=CONFIG_HELP)
+    parser.add_argument('checkpoint', help='checkpoint file or http(s) URL')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
+                        help='device to run on (default: cuda if available, else cpu)')
+    parser.add_argument('--sample-model', choices=SAMPLE_MODELS, default='ema',
+                        help='generator to sample with: the EMA average or the raw weights '
+                        '(default: ema)')
+    parser.add_argument('--batch-size', type=positive_int, default=8,
+                        help='images per generator call (default: 8)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. model.generator.out_act=None')
+    parser.add_argument('--out', default=out, help=f'{out_help} (default: {out})')
+
+
+def add_seed_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--num`` (default 16) and ``--seed`` (default 0): the tool makes ``what``
+    (e.g. ``'images'``) from the seeds SEED..SEED+NUM-1, see :func:`seeds_from_args`."""
+    parser.add_argument('--num', type=positive_int, default=16,
+                        help=f'number of {what} (default: 16)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help=f'first seed; {what} use seeds SEED..SEED+NUM-1 (default: 0)')
+
+
+def seeds_from_args(args: argparse.Namespace) -> range:
+    """The seeds of :func:`add_seed_arguments`' arguments: SEED..SEED+NUM-1."""
+    return range(args.seed, args.seed + args.num)
+
+
+def model_from_args(args: argparse.Namespace) -> torch.nn.Module:
+    """The model of :func:`add_model_arguments`' arguments, by
+    :func:`~fastgan_plugin.apis.init_model`."""
+    return init_model(args.config, args.checkpoint, args.device, args.cfg_options)
+
+
+def run(main: Callable[[], None]) -> None:
+    """Run a tool's ``main``; a refused input ends it with one line on stderr and status 1.
+
+    ``ValueError`` (our checks: wrong file, bad argument) and ``OSError`` (missing file,
+    unreadable folder) are reported as ``error: <message>``, without a traceback; any
+    other exception is a bug and keeps its traceback.
+    """
+    try:
+        main()
+    except (ValueError, OSError) as error:
+        sys.exit(f'error: {error}')
