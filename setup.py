@@ -1,7 +1,7 @@
 """Install fastgan_plugin (``pip install -e .`` for development).
 
 The configs ship inside the package the OpenMMLab way, under ``fastgan_plugin/.mim/configs``,
-so that ``_base_ = 'fastgan_plugin::fastgan_1024_pokemon.py'`` resolves after installation.
+so that ``_base_ = 'fastgan_plugin::fastgan/fastgan_1024_pokemon.py'`` resolves after installation.
 An editable install links that folder to ``configs/``; a regular install copies it.
 """
 import os

@@ -48,7 +48,7 @@ def test_apply_again_changes_nothing():
 
 def test_config_paths_resolve_ours_and_leave_others_to_mmengine():
     """(tests/test_configs inherit ``fastgan_plugin::`` configs end to end.)"""
-    assert compat.get_package_and_cfg_path('fastgan_plugin::fastgan_256_obama.py') == (
+    assert compat.get_package_and_cfg_path('fastgan_plugin::fastgan/fastgan_256_obama.py') == (
         'fastgan_plugin', 'fastgan_256_obama.py')
     assert compat.get_package_and_cfg_path('mmagic::_base_/gen_default_runtime.py') == (
         'mmagic', '_base_/gen_default_runtime.py')

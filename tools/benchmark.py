@@ -42,7 +42,7 @@ from tool_utils.benchmarking import (
 from tool_utils.cli import positive_int, run
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_CONFIG = os.path.join(REPO, 'configs', 'fastgan_1024_pokemon.py')
+DEFAULT_CONFIG = os.path.join(REPO, 'configs', 'fastgan', 'fastgan_1024_pokemon.py')
 #: The timing options, positive ints passed on to ``benchmark``: (name, default, meaning).
 TIMING_OPTIONS = (
     ('warmup', 2, 'untimed iterations first'),
@@ -56,7 +56,7 @@ TIMING_OPTIONS = (
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Benchmark FastGAN training and sampling')
     parser.add_argument('--config', default=DEFAULT_CONFIG,
-                        help='training config (default: configs/fastgan_1024_pokemon.py; '
+                        help='training config (default: configs/fastgan/fastgan_1024_pokemon.py; '
                         'resolution, batch, widths and fast paths are set by the options)')
     parser.add_argument('--sizes', type=int, nargs='+', default=[256, 512, 1024],
                         choices=[128, 256, 512, 1024, 2048], help='resolutions')

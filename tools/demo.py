@@ -15,7 +15,7 @@ from fastgan_plugin.apis.config import load_config
 from fastgan_plugin.visualization.curves import CURVES_FILE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFIG = os.path.join(ROOT, 'configs', 'fastgan_demo_cpu.py')
+CONFIG = os.path.join(ROOT, 'configs', 'fastgan', 'fastgan_demo_cpu.py')
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'dataset_converters'))
 from openmoji import ATTRIBUTION, LICENSE_FILE, render_openmoji  # noqa: E402
 

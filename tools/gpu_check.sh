@@ -5,7 +5,7 @@
 #   1. the CUDA-only tests (pytest -m cuda: float16 AMP with dynamic loss scaling, bfloat16,
 #      channels_last, cudnn.benchmark, spectral norm under CUDA autocast, the NCCL
 #      all-reduce of the non-finite check; SyncBatchNorm over NCCL with 2 GPUs);
-#   2. 200 training iterations of configs/fastgan_1024_pokemon.py at the official widths
+#   2. 200 training iterations of configs/fastgan/fastgan_1024_pokemon.py at the official widths
 #      (ngf = ndf = 64, batch 8) with float16 AMP, on a folder of generated 1024 px images
 #      (LPIPS with a random VGG and no FID: nothing is downloaded);
 #   3. the GPU rows of tools/benchmark.py: 256 / 512 / 1024 px x fp32 / fp16 AMP /
@@ -86,9 +86,9 @@ PYTHONPATH="$TOOLS_PYTHONPATH" "$PYTHON" -c \
   "from tool_utils.demo_data import make_demo_images as m; m('$OUT/images', 64, size=1024)" \
   > /dev/null
 rm -rf "$OUT/train"
-run_step "Training: configs/fastgan_1024_pokemon.py, 200 iterations, fp16 AMP" 240 \
+run_step "Training: configs/fastgan/fastgan_1024_pokemon.py, 200 iterations, fp16 AMP" 240 \
   "$OUT/train.log" \
-  "$PYTHON" tools/train.py configs/fastgan_1024_pokemon.py --amp --amp-dtype float16 \
+  "$PYTHON" tools/train.py configs/fastgan/fastgan_1024_pokemon.py --amp --amp-dtype float16 \
   --data-root "$OUT/images" --work-dir "$OUT/train" --no-report \
   --cfg-options train_cfg.max_iters=200 train_cfg.val_interval=1000000 \
   val_dataloader=None val_cfg=None val_evaluator=None \

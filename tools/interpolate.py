@@ -6,7 +6,7 @@
                                 [--sample-model ema|orig]
 
 Examples:
-    python tools/interpolate.py configs/fastgan_256_obama.py obama.pth --seeds 0 7 42 --loop
+    python tools/interpolate.py configs/fastgan/fastgan_256_obama.py obama.pth --seeds 0 7 42 --loop
     python tools/interpolate.py art.py art.pth --steps 60 --fps 30 --video mp4 --out interp/art
 
 Writes ``DIR/frame_0000.png`` ... (``--steps`` frames per pair of consecutive seeds, both

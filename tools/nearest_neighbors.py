@@ -7,7 +7,7 @@
                                       [--device D] [--sample-model ema|orig]
 
 Examples:
-    python tools/nearest_neighbors.py configs/fastgan_256_obama.py obama.pth --num 32
+    python tools/nearest_neighbors.py configs/fastgan/fastgan_256_obama.py obama.pth --num 32
     python tools/nearest_neighbors.py art.py art.pth --data data/art --metric lpips --k 5
 
 Writes ``DIR/nearest_neighbors.png`` (a row per sample: the sample, then its K nearest

@@ -5,7 +5,7 @@
                               [--sample-model ema|orig]
 
 Examples:
-    python tools/style_mix.py configs/fastgan_1024_pokemon.py pokemon.pth
+    python tools/style_mix.py configs/fastgan/fastgan_1024_pokemon.py pokemon.pth
     python tools/style_mix.py art.py art.pth --content-seeds 1 2 3 --style-seeds 7 8 --gates 64 128
 
 Writes one grid image: the top row holds the style images, the left column the content

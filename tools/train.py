@@ -1,11 +1,11 @@
 """Train FastGAN from a config: ``python tools/train.py CONFIG [options]``.
 
 Examples:
-    python tools/train.py configs/fastgan_1024_pokemon.py
-    python tools/train.py configs/fastgan_1024_pokemon.py --data-root /my/images  # train+val+test
-    python tools/train.py configs/fastgan_1024_pokemon.py --resume          # latest in work dir
-    python tools/train.py configs/fastgan_1024_pokemon.py --resume work_dirs/x/iter_5000.pth
-    python tools/train.py configs/fastgan_1024_pokemon.py --amp --cfg-options train_cfg.max_iters=9
+    python tools/train.py configs/fastgan/fastgan_1024_pokemon.py
+    python tools/train.py configs/fastgan/fastgan_1024_pokemon.py --data-root /my/images  # train+val+test
+    python tools/train.py configs/fastgan/fastgan_1024_pokemon.py --resume          # latest in work dir
+    python tools/train.py configs/fastgan/fastgan_1024_pokemon.py --resume work_dirs/x/iter_5000.pth
+    python tools/train.py configs/fastgan/fastgan_1024_pokemon.py --amp --cfg-options train_cfg.max_iters=9
     torchrun --nproc_per_node=2 tools/train.py CONFIG --launcher pytorch   (or tools/dist_train.sh)
 """
 import argparse

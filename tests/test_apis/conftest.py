@@ -6,8 +6,8 @@ import pytest
 from fastgan_plugin.apis import init_model
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = str(REPO / 'configs' / 'fastgan_256_obama.py')
-# configs/fastgan_256_obama.py made tiny: narrow networks and a short latent.
+CONFIG = str(REPO / 'configs' / 'fastgan' / 'fastgan_256_obama.py')
+# configs/fastgan/fastgan_256_obama.py made tiny: narrow networks and a short latent.
 TINY_OPTIONS = {'model.generator.ngf': 8, 'model.generator.nz': 16, 'model.discriminator.ndf': 8}
 
 

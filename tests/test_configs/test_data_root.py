@@ -14,7 +14,7 @@ import fastgan_plugin  # noqa: F401  (fastgan_plugin:: config paths)
 from fastgan_plugin.apis.config import DATALOADERS, load_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EXPERIMENTS = sorted(p for p in glob.glob(os.path.join(REPO, 'configs', 'fastgan_*_*.py'))
+EXPERIMENTS = sorted(p for p in glob.glob(os.path.join(REPO, 'configs', 'fastgan', 'fastgan_*_*.py'))
                      if 'demo' not in p)
 
 
@@ -40,7 +40,7 @@ def test_every_config_names_its_folder_once_and_all_dataloaders_use_it(path):
 
 def test_a_child_config_sets_data_root_in_one_place(tmp_path):
     child = tmp_path / 'my_fastgan.py'
-    child.write_text("_base_ = 'fastgan_plugin::fastgan_1024_pokemon.py'\n"
+    child.write_text("_base_ = 'fastgan_plugin::fastgan/fastgan_1024_pokemon.py'\n"
                      "data_root = '/data/my_set'\n")
     assert _folders(load_config(str(child))) == ['/data/my_set'] * 3
     # Why load_config does it: MMEngine substitutes a variable where a file uses it, so
@@ -51,7 +51,7 @@ def test_a_child_config_sets_data_root_in_one_place(tmp_path):
 
 def test_a_dataloader_that_names_its_own_folder_keeps_it(tmp_path):
     with pytest.warns(UserWarning, match='unless that is intended'):
-        cfg = load_config(os.path.join(REPO, 'configs', 'fastgan_256_obama.py'),
+        cfg = load_config(os.path.join(REPO, 'configs', 'fastgan', 'fastgan_256_obama.py'),
                           {'val_dataloader.dataset.data_root': '/held/out'})
     assert _folders(cfg) == ['data/100-shot-obama', '/held/out', 'data/100-shot-obama']
 
@@ -60,13 +60,13 @@ def test_train_folder_alone_warns_that_fid_would_use_other_images():
     with pytest.warns(UserWarning, match=r"dataloaders read different folders: "
                       r"train_dataloader.dataset.data_root='/my/images', "
                       r"val_dataloader.dataset.data_root='data/pokemon'"):
-        load_config(os.path.join(REPO, 'configs', 'fastgan_1024_pokemon.py'),
+        load_config(os.path.join(REPO, 'configs', 'fastgan', 'fastgan_1024_pokemon.py'),
                     {'train_dataloader.dataset.data_root': '/my/images'})
 
 
 def test_data_root_argument_sets_every_dataloader(tmp_path):
     folder = _images(tmp_path / 'my images')
-    cfg = load_config(os.path.join(REPO, 'configs', 'fastgan_1024_pokemon_official.py'),
+    cfg = load_config(os.path.join(REPO, 'configs', 'fastgan', 'fastgan_1024_pokemon_official.py'),
                       {'val_dataloader.dataset.data_root': '/elsewhere'}, data_root=folder)
     assert cfg.data_root == folder and _folders(cfg) == [folder] * 3
 
@@ -80,7 +80,7 @@ def test_data_root_argument_sets_every_dataloader(tmp_path):
 def test_data_root_argument_fails_early_naming_the_folder(tmp_path, make, error, match):
     folder = str(make(tmp_path))
     with pytest.raises(error, match=match) as err:
-        load_config(os.path.join(REPO, 'configs', 'fastgan_256_obama.py'), data_root=folder)
+        load_config(os.path.join(REPO, 'configs', 'fastgan', 'fastgan_256_obama.py'), data_root=folder)
     assert folder in str(err.value)
 
 
@@ -89,7 +89,7 @@ def test_official_configs_check_the_official_file_names(tmp_path):
     folder.mkdir()
     Image.new('RGB', (8, 8)).save(folder / 'A.JPG')  # the official code skips it
     with pytest.raises(ValueError, match=r'found 0 images .*\.jpeg \(exactly\)'):
-        load_config(os.path.join(REPO, 'configs', 'fastgan_256_obama_official.py'),
+        load_config(os.path.join(REPO, 'configs', 'fastgan', 'fastgan_256_obama_official.py'),
                     data_root=str(folder))
 
 
@@ -97,7 +97,7 @@ def test_official_configs_check_the_official_file_names(tmp_path):
 def test_tools_refuse_a_missing_data_root_before_building_anything(tmp_path, tool):
     missing = str(tmp_path / 'no such folder')
     args = [os.path.join(REPO, 'tools', f'{tool}.py'),
-            os.path.join(REPO, 'configs', 'fastgan_256_obama.py')]
+            os.path.join(REPO, 'configs', 'fastgan', 'fastgan_256_obama.py')]
     args += ['none.pth'] if tool == 'test' else []
     result = subprocess.run([sys.executable, *args, '--data-root', missing,
                              '--work-dir', str(tmp_path / 'work')],

@@ -11,7 +11,7 @@ from fastgan_plugin.apis.config import DATALOADERS, apply_image_size, load_confi
 from fastgan_plugin.datasets.transforms import ResizeToSquare
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', 'fastgan_*.py')))
+CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', 'fastgan', 'fastgan_*.py')))
 
 
 def _sizes(cfg):
@@ -30,13 +30,13 @@ def test_every_config_resizes_to_its_model_resolution(path):
 
 
 def test_the_resolution_follows_a_model_override():
-    cfg = load_config(os.path.join(REPO, 'configs', 'fastgan_1024_pokemon.py'),
+    cfg = load_config(os.path.join(REPO, 'configs', 'fastgan', 'fastgan_1024_pokemon.py'),
                       {'model.generator.im_size': 512, 'model.discriminator.im_size': 512})
     assert set(_sizes(cfg)) == {512}
 
 
 def test_a_step_with_its_own_size_keeps_it():
-    cfg = load_config(os.path.join(REPO, 'configs', 'fastgan_256_obama.py'),
+    cfg = load_config(os.path.join(REPO, 'configs', 'fastgan', 'fastgan_256_obama.py'),
                       {'train_dataloader.dataset.pipeline.1.size': 128})
     assert [s.size for s in cfg.train_dataloader.dataset.pipeline
             if s.type == 'ResizeToSquare'] == [128]
@@ -54,7 +54,7 @@ def test_a_step_without_size_and_no_model_resolution_is_refused():
 
 def test_a_config_read_without_load_config_says_how_to_fix_the_size():
     """Config.fromfile alone leaves the size out; the transform names the fix."""
-    cfg = Config.fromfile(os.path.join(REPO, 'configs', 'fastgan_256_obama.py'))
+    cfg = Config.fromfile(os.path.join(REPO, 'configs', 'fastgan', 'fastgan_256_obama.py'))
     step = next(s for s in cfg.train_dataloader.dataset.pipeline if s.type == 'ResizeToSquare')
     assert 'size' not in step
     with pytest.raises(ValueError, match='got None; .*load_config.*model.generator.im_size'):

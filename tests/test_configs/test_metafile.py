@@ -1,4 +1,4 @@
-"""configs/metafile.yml and model-index.yml: the model index that mim and MMEngine read from
+"""configs/fastgan/metafile.yml and model-index.yml: the model index that mim and MMEngine read from
 fastgan_plugin/.mim/."""
 from pathlib import Path
 
@@ -25,7 +25,7 @@ def _models():
 
 def test_model_index_imports_the_metafile_and_ships_in_mim():
     index = yaml.safe_load((REPO / 'model-index.yml').read_text())
-    assert index == {'Import': ['configs/metafile.yml']}
+    assert index == {'Import': ['configs/fastgan/metafile.yml']}
     installed = MIM / 'model-index.yml'
     assert installed.is_file(), (f'{installed} is missing: run pip install -e . (setup.py '
                                  'links model-index.yml into .mim)')
@@ -55,7 +55,7 @@ def test_results_are_the_papers_fid_and_say_so():
 
 def test_package_config_inherited_from_another_folder(tmp_path):
     config = tmp_path / 'my_fastgan.py'
-    config.write_text("_base_ = 'fastgan_plugin::fastgan_1024_pokemon.py'\n"
+    config.write_text("_base_ = 'fastgan_plugin::fastgan/fastgan_1024_pokemon.py'\n"
                       "model = dict(generator=dict(ngf=32))\n")
     cfg = Config.fromfile(str(config))
     assert cfg.model.generator.im_size == 1024 and cfg.model.generator.ngf == 32

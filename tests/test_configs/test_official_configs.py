@@ -22,7 +22,7 @@ import fastgan_plugin  # noqa: F401  (registers the modules)
 from fastgan_plugin.apis.config import load_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OFFICIAL_CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', '*_official.py')))
+OFFICIAL_CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', 'fastgan', '*_official.py')))
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 EMA = 'model.ema_config'
 
@@ -87,7 +87,7 @@ def _sibling(path):
 
 
 def test_every_experiment_config_has_an_official_sibling():
-    defaults = [p for p in glob.glob(os.path.join(REPO, 'configs', 'fastgan_*_*.py'))
+    defaults = [p for p in glob.glob(os.path.join(REPO, 'configs', 'fastgan', 'fastgan_*_*.py'))
                 if 'demo' not in p and not p.endswith('_official.py')]
     assert len(defaults) == 12
     assert sorted(p.replace('.py', '_official.py') for p in defaults) == OFFICIAL_CONFIGS

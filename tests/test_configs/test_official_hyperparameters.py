@@ -13,7 +13,7 @@ from mmengine import Config
 
 import fastgan_plugin  # noqa: F401  (resolves the configs' fastgan_plugin:: paths)
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs'
+CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'fastgan'
 ADAM = ('Adam', 2e-4, (0.5, 0.999))
 
 # config: (im_size, batch size, G optimiser, D optimiser, iterations, DiffAugment, EMA momentum)

@@ -9,7 +9,7 @@ from PIL import Image
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 USER_CONFIG = """
-_base_ = 'fastgan_plugin::fastgan_1024_pokemon.py'
+_base_ = 'fastgan_plugin::fastgan/fastgan_1024_pokemon.py'
 
 # the user's own data and a smaller, quicker variant of our Pokemon config
 data_root = '{data_root}'

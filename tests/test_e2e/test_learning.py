@@ -67,7 +67,7 @@ def learning_run(work_dir: Path, seed: int = 0, options: Optional[dict] = None,
         'custom_hooks': [],
     }
     cfg_options.update(options or {})
-    cfg = load_config(str(REPO / 'configs' / 'fastgan_demo_cpu.py'), cfg_options,
+    cfg = load_config(str(REPO / 'configs' / 'fastgan' / 'fastgan_demo_cpu.py'), cfg_options,
                       str(work_dir))
     if amp is not None:
         from fastgan_plugin.apis.config import enable_amp

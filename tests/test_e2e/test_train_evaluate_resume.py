@@ -22,7 +22,7 @@ from fastgan_plugin.apis.config import load_config
 from helpers.feature_extractor import offline_fid_kid_metrics
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONFIG = os.path.join(REPO, 'configs', 'fastgan_256_obama.py')
+CONFIG = os.path.join(REPO, 'configs', 'fastgan', 'fastgan_256_obama.py')
 
 
 def write_images(folder, count=6, size=256):

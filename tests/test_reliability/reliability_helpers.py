@@ -42,7 +42,7 @@ from tool_utils.demo_data import make_demo_images
 
 HELPERS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = HELPERS_DIR.parents[1]
-DEMO_CONFIG = str(REPO_ROOT / 'configs' / 'fastgan_demo_cpu.py')
+DEMO_CONFIG = str(REPO_ROOT / 'configs' / 'fastgan' / 'fastgan_demo_cpu.py')
 TRAIN_SCRIPT = str(REPO_ROOT / 'tools' / 'train.py')
 _names = itertools.count()
 

@@ -13,9 +13,9 @@ from fastgan_plugin.apis import init_model
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools'
 
-# configs/fastgan_256_obama.py made tiny: narrow networks, a short latent, L1 reconstruction.
+# configs/fastgan/fastgan_256_obama.py made tiny: narrow networks, a short latent, L1 reconstruction.
 TINY_CONFIG = f"""
-_base_ = '{REPO / 'configs' / 'fastgan_256_obama.py'}'
+_base_ = '{REPO / 'configs' / 'fastgan' / 'fastgan_256_obama.py'}'
 model = dict(
     generator=dict(ngf=8, nz=16),
     discriminator=dict(ndf=8),

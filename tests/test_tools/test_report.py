@@ -1,6 +1,6 @@
 """tools/report.py on the work dir of a real tiny training run, checked in headless Chromium.
 
-The run goes through MMEngine's Runner with configs/fastgan_256_obama.py made tiny (the
+The run goes through MMEngine's Runner with configs/fastgan/fastgan_256_obama.py made tiny (the
 architecture of the ``tiny_files`` checkpoint), validated with FID and KID on a small
 TorchScript network standing in for Inception (no download), so that the work dir holds
 what a real one does: scalars.json with losses and metrics, sample and reconstruction
@@ -25,8 +25,8 @@ from helpers.feature_extractor import offline_fid_kid_metrics
 from tool_utils.demo_data import make_demo_images
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = str(REPO / 'configs' / 'fastgan_256_obama.py')
-DEMO_CONFIG = str(REPO / 'configs' / 'fastgan_demo_cpu.py')
+CONFIG = str(REPO / 'configs' / 'fastgan' / 'fastgan_256_obama.py')
+DEMO_CONFIG = str(REPO / 'configs' / 'fastgan' / 'fastgan_demo_cpu.py')
 ITERS = 6
 VIS_INTERVAL = 2
 REQUIRE_BROWSER_ENV = 'FASTGAN_REQUIRE_BROWSER'

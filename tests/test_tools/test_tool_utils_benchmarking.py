@@ -25,7 +25,7 @@ from tool_utils.benchmarking import (
 )
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONFIG = os.path.join(REPO, 'configs', 'fastgan_1024_pokemon.py')
+CONFIG = os.path.join(REPO, 'configs', 'fastgan', 'fastgan_1024_pokemon.py')
 TOOLS = os.path.join(REPO, 'tools')  # the probe process imports tool_utils from there
 TINY = BenchmarkSetting(im_size=256, batch_size=2, ngf=8, ndf=8, rec_loss='l1')
 

@@ -15,7 +15,7 @@ from tool_utils.cli import (
 )
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONFIG = os.path.join(REPO, 'configs', 'fastgan_256_obama.py')
+CONFIG = os.path.join(REPO, 'configs', 'fastgan', 'fastgan_256_obama.py')
 
 
 def test_runner_arguments_reach_the_config(tmp_path, monkeypatch):

@@ -147,7 +147,7 @@ cxx_old = "extra_compile_args['cxx'] = ['-std=c++17']"
 nvcc_old = "extra_compile_args['nvcc'] += ['-std=c++17']"
 if text.count(cxx_old) != 1 or text.count(nvcc_old) != 1:
     sys.exit(f"unexpected mmcv setup.py layout in {path}: cannot set the C++ standard")
-text = text.replace(cxx_old, f"extra_compile_args['cxx'] = ['-std={std}', '-O1', '-g0']")
+text = text.replace(cxx_old, f"extra_compile_args['cxx'] = ['-std={std}', '-O0', '-g0']")
 text = text.replace(nvcc_old, f"extra_compile_args['nvcc'] += ['-std={std}']")
 open(path, "w").write(text)
 EOF

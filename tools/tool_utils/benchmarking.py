@@ -154,7 +154,7 @@ def benchmark_config(config: str,
     augmentation, hooks and their intervals, dataloader workers).
 
     Args:
-        config (str): A FastGAN config, e.g. ``configs/fastgan_1024_pokemon.py``.
+        config (str): A FastGAN config, e.g. ``configs/fastgan/fastgan_1024_pokemon.py``.
         setting (BenchmarkSetting): Resolution, batch size, fast paths, widths and
             reconstruction distance.
         data_root (str): Folder of training images.

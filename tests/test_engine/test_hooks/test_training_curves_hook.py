@@ -15,7 +15,7 @@ from fastgan_plugin.visualization.curves import read_scalars
 from tool_utils.demo_data import make_demo_images
 
 REPO = Path(__file__).resolve().parents[3]
-DEMO_CONFIG = str(REPO / 'configs' / 'fastgan_demo_cpu.py')
+DEMO_CONFIG = str(REPO / 'configs' / 'fastgan' / 'fastgan_demo_cpu.py')
 
 
 @HOOKS.register_module()

@@ -27,7 +27,7 @@ from tool_utils.benchmarking import cpu_flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__)))))
-CONFIG = os.path.join(REPO, 'configs', 'fastgan_256_obama.py')
+CONFIG = os.path.join(REPO, 'configs', 'fastgan', 'fastgan_256_obama.py')
 DEVICES = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
 
 

@@ -49,7 +49,7 @@ def setup(tmp_path_factory):
     folder = tmp_path_factory.mktemp('yellow')
     for index in range(4):
         face().save(folder / f'{index}.png')
-    cfg = load_config(str(REPO / 'configs' / 'fastgan_demo_cpu.py'),
+    cfg = load_config(str(REPO / 'configs' / 'fastgan' / 'fastgan_demo_cpu.py'),
                       {'model.generator.ngf': 8, 'model.discriminator.ndf': 8})
     cfg.val_dataloader.dataset.data_root = str(folder)
     model = init_model(cfg).eval()

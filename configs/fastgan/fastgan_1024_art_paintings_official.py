@@ -1,6 +1,6 @@
 # Art paintings (WikiArt) at 1024x1024, trained as the official FastGAN-pytorch code trains it:
 # fastgan_1024_art_paintings.py with every default that differs from the official code reverted
 # (docs/design.md, "Defaults that differ from the official code").
-_base_ = './_base_/official_recipe.py'
+_base_ = '../_base_/official_recipe.py'
 
 data_root = 'data/art_paintings'  # as in fastgan_1024_art_paintings.py

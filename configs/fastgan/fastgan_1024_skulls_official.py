@@ -1,6 +1,6 @@
 # Skulls at 1024x1024, trained as the official FastGAN-pytorch code trains it:
 # fastgan_1024_skulls.py with every default that differs from the official code reverted
 # (docs/design.md, "Defaults that differ from the official code").
-_base_ = './_base_/official_recipe.py'
+_base_ = '../_base_/official_recipe.py'
 
 data_root = 'data/skulls'  # as in fastgan_1024_skulls.py

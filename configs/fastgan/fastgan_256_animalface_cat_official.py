@@ -1,6 +1,6 @@
 # AnimalFace cat at 256x256, trained as the official FastGAN-pytorch code trains it:
 # fastgan_256_animalface_cat.py with every default that differs from the official code reverted
 # (docs/design.md, "Defaults that differ from the official code").
-_base_ = './_base_/official_recipe_256.py'
+_base_ = '../_base_/official_recipe_256.py'
 
 data_root = 'data/AnimalFace-cat'  # as in fastgan_256_animalface_cat.py

@@ -1,7 +1,7 @@
 _base_ = [
-    './_base_/models/fastgan_256.py',
-    './_base_/datasets/few_shot_imgs.py',
-    './_base_/fastgan_runtime.py',
+    '../_base_/models/fastgan_256.py',
+    '../_base_/datasets/few_shot_imgs.py',
+    '../_base_/fastgan_runtime.py',
 ]
 
 # 100-shot Obama at 256x256: the paper's set has about 100 images.

@@ -1,7 +1,7 @@
 _base_ = [
-    './_base_/models/fastgan_1024.py',
-    './_base_/datasets/few_shot_imgs.py',
-    './_base_/fastgan_runtime.py',
+    '../_base_/models/fastgan_1024.py',
+    '../_base_/datasets/few_shot_imgs.py',
+    '../_base_/fastgan_runtime.py',
 ]
 
 # Skulls at 1024x1024: the paper's set has about 100 images.

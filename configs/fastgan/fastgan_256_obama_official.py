@@ -1,6 +1,6 @@
 # 100-shot Obama at 256x256, trained as the official FastGAN-pytorch code trains it:
 # fastgan_256_obama.py with every default that differs from the official code reverted
 # (docs/design.md, "Defaults that differ from the official code").
-_base_ = './_base_/official_recipe_256.py'
+_base_ = '../_base_/official_recipe_256.py'
 
 data_root = 'data/100-shot-obama'  # as in fastgan_256_obama.py

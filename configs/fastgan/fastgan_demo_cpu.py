@@ -4,9 +4,9 @@
 # only smaller: 128 px, narrow networks, few iterations, L1 reconstruction (LPIPS needs VGG
 # weights from the internet), and SWD instead of FID (FID needs Inception weights).
 _base_ = [
-    './_base_/models/fastgan_256.py',
-    './_base_/datasets/few_shot_imgs.py',
-    './_base_/fastgan_runtime.py',
+    '../_base_/models/fastgan_256.py',
+    '../_base_/datasets/few_shot_imgs.py',
+    '../_base_/fastgan_runtime.py',
 ]
 
 data_root = 'work_dirs/fastgan_demo_cpu/data'
