@@ -2,6 +2,7 @@
 ``tools/test.py``) and the sampling tools (``tools/generate.py`` and siblings)."""
 import argparse
 import os
+import pickle
 import sys
 from typing import Callable
 
@@ -104,14 +105,24 @@ def model_from_args(args: argparse.Namespace) -> torch.nn.Module:
     return init_model(args.config, args.checkpoint, args.device, args.cfg_options)
 
 
-def run(main: Callable[[], None]) -> None:
-    """Run a tool's ``main``; a refused input ends it with one line on stderr and status 1.
+# Errors that carry a message for the user (our checks, missing files, refused checkpoints,
+# config syntax); anything else is a bug and keeps its traceback.
+KNOWN_ERRORS = (ValueError, OSError, FloatingPointError, SyntaxError, pickle.UnpicklingError)
 
-    ``ValueError`` (our checks: wrong file, bad argument) and ``OSError`` (missing file,
-    unreadable folder) are reported as ``error: <message>``, without a traceback; any
-    other exception is a bug and keeps its traceback.
+
+def run(main: Callable[[], None]) -> None:
+    """Run a tool's ``main``; a known error ends it with one line on stderr and status 1.
+
+    ``--debug`` anywhere on the command line (removed before ``main`` parses it) shows the
+    traceback instead.
     """
+    debug = '--debug' in sys.argv
+    if debug:
+        sys.argv.remove('--debug')
     try:
         main()
-    except (ValueError, OSError) as error:
-        sys.exit(f'error: {error}')
+    except KNOWN_ERRORS as error:
+        if debug:
+            raise
+        message = ' '.join(str(error).split()) or type(error).__name__
+        sys.exit(f'{os.path.basename(sys.argv[0])}: error: {message} (--debug shows the traceback)')
