@@ -1,8 +1,11 @@
-"""Install fastgan_plugin (``pip install -e .`` for development).
+"""Install fastgan_plugin: ``pip install .``
 
 The configs ship inside the package the OpenMMLab way, under ``fastgan_plugin/.mim/configs``,
-so that ``_base_ = 'fastgan_plugin::fastgan/fastgan_1024_pokemon.py'`` resolves after installation.
-An editable install links that folder to ``configs/``; a regular install copies it.
+so that ``_base_ = 'fastgan_plugin::fastgan/fastgan_1024_pokemon.py'`` resolves after
+installation: a regular install copies them there. For development, tools/env/setup.sh puts
+the checkout on the environment's path (a .pth file) and links them with
+:func:`add_mim_extension` instead of ``pip install -e .``: MMEngine looks for an installed
+distribution's configs in site-packages, where an editable install has no package folder.
 """
 import os
 import shutil
@@ -22,9 +25,9 @@ def version():
     return scope['__version__']
 
 
-def add_mim_extension():
-    """Link (editable install) or copy (wheel, sdist) configs and tools into .mim."""
-    editable = any(arg in sys.argv for arg in ('develop', 'editable_wheel'))
+def add_mim_extension(link: bool) -> None:
+    """Put configs, tools and model-index.yml into fastgan_plugin/.mim: links to the
+    checkout's (``link=True``, development) or copies (wheel, sdist)."""
     os.makedirs(MIM_DIR, exist_ok=True)
     for name in MIM_FILES:
         src = os.path.join(ROOT, name)
@@ -35,7 +38,7 @@ def add_mim_extension():
             os.remove(dst)
         elif os.path.isdir(dst):
             shutil.rmtree(dst)
-        if editable:
+        if link:
             os.symlink(os.path.relpath(src, MIM_DIR), dst)
         elif os.path.isdir(src):
             shutil.copytree(src, dst)
@@ -44,7 +47,7 @@ def add_mim_extension():
 
 
 if __name__ == '__main__':
-    add_mim_extension()
+    add_mim_extension(link=any(arg in sys.argv for arg in ('develop', 'editable_wheel')))
     setup(
         name='fastgan_plugin',
         version=version(),
@@ -57,10 +60,10 @@ if __name__ == '__main__':
         include_package_data=True,
         package_data={'fastgan_plugin': ['.mim/**/*', '.mim/*']},
         zip_safe=False,
-        # mmengine: the range whose private code fastgan_plugin patches
-        # (fastgan_plugin/utils/version_check.py; checked again on import).
+        # mmengine: mmagic 1.2.0's range from 0.10 on; 0.10.x verified (a warning outside
+        # it on import, fastgan_plugin/utils/version_check.py).
         install_requires=[
-            'torch>=2.0', 'mmengine>=0.10.0,<0.11.0', 'mmcv>=2.0.0,<2.2.0',
+            'torch>=2.0', 'mmengine>=0.10.0,<1.0.0', 'mmcv>=2.0.0,<2.2.0',
             'mmagic==1.2.0', 'lpips', 'numpy<2', 'packaging', 'pillow', 'tqdm'
         ],
     )

@@ -1,19 +1,23 @@
 """FastGAN for OpenMMLab mmagic.
 
 Importing this package (for example through a config's
-``custom_imports=dict(imports=['fastgan_plugin'], allow_failed_imports=False)``) checks
-the MMEngine version, applies the few process-wide patches of :mod:`fastgan_plugin.compat`
-(``fastgan_plugin::<config>.py`` paths; runner checkpoints that load with
-``torch.load(weights_only=True)``, also from http(s) URLs) and registers every FastGAN
-component into mmagic's registries.
+``custom_imports=dict(imports=['fastgan_plugin'], allow_failed_imports=False)``) registers
+every FastGAN component into mmagic's registries, and the package into MMEngine's
+``MODULE2PACKAGE`` so that ``_base_ = 'fastgan_plugin::fastgan/<config>.py'`` resolves;
+it warns if MMEngine is not a verified version.
 """
-from .utils.version_check import check_mmengine_version
+import os
 
-check_mmengine_version()  # before patching MMEngine's private code
+# albumentations, which mmagic imports, asks pypi.org for a newer release on every import
+# (up to 2 s offline, and a warning) unless this is set; a value of the user's own wins.
+os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
-from . import compat  # noqa: E402
+from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
 
-compat.apply()
+from .utils.version_check import check_mmengine_version  # noqa: E402
+
+check_mmengine_version()
+MODULE2PACKAGE.setdefault('fastgan_plugin', 'fastgan_plugin')  # module -> pip package
 
 from . import (  # noqa: E402,F401  (registration)
     datasets,

@@ -4,7 +4,8 @@
                              [--batch-size B] [--device D] [--sample-model ema|orig]
 
 Examples:
-    python tools/generate.py configs/fastgan/fastgan_256_obama.py work_dirs/fastgan_256_obama/iter_50000.pth
+    python tools/generate.py configs/fastgan/fastgan_256_obama.py \\
+        work_dirs/fastgan_256_obama/iter_50000.pth
     python tools/generate.py checkpoints/art.py checkpoints/art.pth --num 1000 --out fakes/art
 
 Writes one PNG per seed, ``DIR/seed_000000.png`` ..., seeds S to S + N - 1. An image

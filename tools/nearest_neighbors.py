@@ -22,17 +22,8 @@ import argparse
 import json
 import os
 
-import torch
-
-from fastgan_plugin.apis import (
-    ImageDistance,
-    load_image_folder,
-    memorisation,
-    sample_images,
-    to_grid,
-)
+from fastgan_plugin.apis import ImageDistance, nearest_neighbors_grid, nearest_training_images
 from fastgan_plugin.apis.nearest_neighbors import DISTANCE_METRICS
-from fastgan_plugin.models.editors.fastgan.modules import resize_images
 from tool_utils.cli import (
     add_model_arguments,
     add_seed_arguments,
@@ -69,43 +60,37 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     model = model_from_args(args)
-    loader = model.cfg.get('train_dataloader') or {}
-    data = args.data or (loader.get('dataset') or {}).get('data_root')
+    data = args.data or ((model.cfg.get('train_dataloader') or {}).get('dataset') or {}).get(
+        'data_root')
     if not data:
         raise ValueError('no training images: pass --data DIR (the config sets no '
                          'train_dataloader.dataset.data_root)')
-    # Training images and samples both go from the model's resolution to ``scale`` the same
-    # way, so that a sample saved as a training image is at distance ~0 from it.
-    im_size = model.generator.im_size
-    scale = min(im_size, max(args.size, args.cell_size))
-    train, paths = load_image_folder(data, im_size, args.resize_mode, scale_to=scale)
-    seeds = list(seeds_from_args(args))
-    samples = sample_images(model, seeds, args.batch_size, args.sample_model, progress=True)
-    samples = resize_images(samples.clamp(-1, 1), scale, 'area')
-    distance = ImageDistance(args.metric, args.size, device=args.device)
-    result = memorisation(distance.pairwise(samples, train, progress=True),
-                          distance.pairwise(train, progress=True), args.k, args.quantile)
-
+    result = nearest_training_images(
+        model, data, seeds_from_args(args), ImageDistance(args.metric, args.size,
+                                                          device=args.device),
+        args.k, args.quantile, args.resize_mode, args.cell_size, args.batch_size,
+        args.sample_model, progress=True)
     os.makedirs(args.out, exist_ok=True)
-    cells = torch.cat([torch.cat([sample[None], train[indices]])
-                       for sample, indices in zip(samples, result['nn_indices'])])
-    to_grid(resize_images(cells, args.cell_size, 'area'),
-            num_columns=args.k + 1).save(os.path.join(args.out, 'nearest_neighbors.png'))
+    nearest_neighbors_grid(result, args.cell_size).save(
+        os.path.join(args.out, 'nearest_neighbors.png'))
     report = dict(
         metric=args.metric, size=args.size, quantile=args.quantile,
         threshold=result['threshold'], memorisation_score=result['score'], data=data,
         samples=[
             dict(seed=seed, memorised=bool(memorised),
-                 neighbors=[os.path.relpath(paths[j], data) for j in indices.tolist()],
+                 neighbors=[os.path.relpath(result['train_paths'][j], data)
+                            for j in indices.tolist()],
                  distances=distances.tolist())
             for seed, memorised, indices, distances in zip(
-                seeds, result['memorised'], result['nn_indices'], result['nn_distances'])
+                result['seeds'], result['memorised'], result['nn_indices'],
+                result['nn_distances'])
         ])
     with open(os.path.join(args.out, 'nearest_neighbors.json'), 'w') as f:
         json.dump(report, f, indent=2)
     print(f'memorisation score ({args.metric}, quantile {args.quantile}): '
-          f'{result["score"]:.3f} ({int(result["memorised"].sum())} of {len(seeds)} samples '
-          f'closer to a training image than {result["threshold"]:.4f}); wrote {args.out}')
+          f'{result["score"]:.3f} ({int(result["memorised"].sum())} of {len(result["seeds"])} '
+          f'samples closer to a training image than {result["threshold"]:.4f}); wrote '
+          f'{args.out}')
 
 
 if __name__ == '__main__':

@@ -20,8 +20,8 @@ fetched. It shows
   grids (``ReconstructionGridHook``);
 - for the checkpoint (default: the best one, else the latest): fresh samples, an
   interpolation strip and video (MP4 when ``imageio-ffmpeg`` is installed, else GIF), a
-  style-mixing grid (tools/style_mix.py), and each sample's nearest training images with
-  the memorisation score and a verdict (tools/nearest_neighbors.py).
+  style-mixing grid, and each sample's nearest training images with the memorisation score
+  and a verdict (all from ``fastgan_plugin.apis``, the model loaded once).
 
 ``tools/train.py`` and ``tools/demo.py`` write it at the end of training.
 """
@@ -30,9 +30,7 @@ import base64
 import datetime
 import glob
 import html
-import importlib.util
 import io
-import json
 import math
 import os
 import os.path as osp
@@ -45,23 +43,30 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from fastgan_plugin.apis import init_model, interpolate, sample_images, to_grid, to_pil
+from fastgan_plugin.apis import (
+    ImageDistance,
+    init_model,
+    interpolate,
+    nearest_neighbors_grid,
+    nearest_training_images,
+    sample_images,
+    style_mix_grid,
+    to_grid,
+    to_pil,
+)
 from fastgan_plugin.apis.inference import SAMPLE_MODELS
 from fastgan_plugin.models.editors.fastgan.modules import resize_images
-from fastgan_plugin.visualization.curves import (
-    CURVES_FILE,
-    plot_curves,
-    read_scalars,
-)
+from fastgan_plugin.visualization.curves import CURVES_FILE, plot_curves, read_scalars
 from tool_utils.cli import positive_int, run
+from tool_utils.video import write_video
 
-TOOLS = osp.dirname(osp.abspath(__file__))
 REPORT_FILE = 'report.html'
 # A generator that makes new images scores about the quantile (0.05) of the nearest-
 # neighbour tool: with 16 samples it exceeds 0.2 (4 or more of 16) with probability 0.7 %
 # (binomial), so a score above 0.2 is taken as memorisation.
 MEMORISATION_THRESHOLD = 0.2
 NN_QUANTILE = 0.05
+NN_METRIC = 'pixel'
 CELL = 96  # pixels per image in the strips
 GRID_CELL = 128  # pixels per image in the sample and style-mixing grids
 NN_CELL = 80  # pixels per image in the nearest-neighbour rows
@@ -72,15 +77,6 @@ INTERPOLATION_FPS = 12
 STYLE_CONTENT_SEEDS = (0, 1, 2, 3)
 STYLE_STYLE_SEEDS = (4, 5, 6, 7)
 GRID_PADDING = 2  # torchvision's make_grid default, used by mmagic's visualizer
-
-
-def load_tool(name: str):
-    """``tools/<name>.py`` as a module (it lies beside this file)."""
-    spec = importlib.util.spec_from_file_location(f'fastgan_tool_{name}',
-                                                  osp.join(TOOLS, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # --------------------------------------------------------------------------- the run
@@ -153,18 +149,6 @@ def spread(items: list, count: int) -> list:
     if count == 1:
         return items[-1:]
     return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)]
-
-
-def image_count(folder: str) -> int:
-    """Training images in ``folder``, as the data set lists them."""
-    from fastgan_plugin.datasets import FewShotImageDataset
-
-    return len(FewShotImageDataset(folder, pipeline=[], serialize_data=False))
-
-
-def checkpoint_iteration(path: str) -> Optional[int]:
-    meta = torch.load(path, map_location='cpu', weights_only=True).get('meta') or {}
-    return meta.get('iter')
 
 
 # -------------------------------------------------------------------------- images
@@ -244,7 +228,8 @@ def img_tag(uri: str, alt: str, css_class: str = '') -> str:
 
 
 def table(rows: List[Tuple[str, str]]) -> str:
-    body = ''.join(f'<tr><th>{esc(k)}</th><td>{v}</td></tr>' for k, v in rows)
+    """A two-column table; keys and values are escaped."""
+    body = ''.join(f'<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in rows)
     return f'<table>{body}</table>'
 
 
@@ -253,12 +238,11 @@ def warning(text: str) -> str:
 
 
 # -------------------------------------------------------------------------- sections
-def summary_section(cfg, work_dir: str, checkpoint: str, why: str, data: Optional[str],
+def summary_section(model, work_dir: str, checkpoint: str, why: str, data: Optional[str],
                     count: Optional[int]) -> str:
-    model = cfg.model
+    cfg, trained = model.cfg, model.checkpoint_meta.get('iter')
+    generator, discriminator = cfg.model.generator, cfg.model.discriminator
     loader = cfg.get('train_dataloader') or {}
-    train_cfg = cfg.get('train_cfg') or {}
-    trained = checkpoint_iteration(checkpoint)
     metrics = [m.get('prefix') or m.get('type') for m in
                ((cfg.get('val_evaluator') or {}).get('metrics') or [])]
     optim = cfg.get('optim_wrapper') or {}
@@ -267,21 +251,21 @@ def summary_section(cfg, work_dir: str, checkpoint: str, why: str, data: Optiona
         return ((optim.get(name) or {}).get('optimizer') or {}).get('lr', '?')
 
     rows = [
-        ('resolution', f'{model.generator.im_size} x {model.generator.im_size} px'),
-        ('widths', f'generator ngf={model.generator.get("ngf")}, nz={model.generator.get("nz")}'
-                   f'; discriminator ndf={model.discriminator.get("ndf")}'),
+        ('resolution', f'{generator.im_size} x {generator.im_size} px'),
+        ('widths', f'generator ngf={generator.get("ngf")}, nz={generator.get("nz")}; '
+                   f'discriminator ndf={discriminator.get("ndf")}'),
         ('batch', f'{loader.get("batch_size")} images per process'),
         ('iterations', f'{trained if trained is not None else "?"} trained of '
-                       f'{train_cfg.get("max_iters")} configured'),
-        ('data set', esc(data or 'not set') +
-         (f' ({count} images)' if count is not None else ' (not found)')),
+                       f'{(cfg.get("train_cfg") or {}).get("max_iters")} configured'),
+        ('data set', f'{data or "not set"} '
+                     + (f'({count} images)' if count is not None else '(not found)')),
         ('learning rates', f'generator {lr("generator")}, discriminator {lr("discriminator")}'),
-        ('reconstruction loss', esc((model.get('rec_loss') or {}).get('distance', '?'))),
-        ('EMA', esc(model.get('ema_config') or 'none')),
-        ('validation metrics', esc(', '.join(map(str, metrics)) or 'none')),
-        ('seed', esc((cfg.get('randomness') or {}).get('seed'))),
-        ('checkpoint', f'{esc(checkpoint)} ({esc(why)})'),
-        ('work dir', esc(osp.abspath(work_dir))),
+        ('reconstruction loss', (cfg.model.get('rec_loss') or {}).get('distance', '?')),
+        ('EMA', cfg.model.get('ema_config') or 'none'),
+        ('validation metrics', ', '.join(map(str, metrics)) or 'none'),
+        ('seed', (cfg.get('randomness') or {}).get('seed')),
+        ('checkpoint', f'{checkpoint} ({why})'),
+        ('work dir', osp.abspath(work_dir)),
     ]
     return '<h2 id="run">The run</h2>' + table(rows)
 
@@ -352,15 +336,13 @@ def video_tag(path: str) -> str:
 
 
 def memorisation_verdict(result: dict, threshold: float) -> Tuple[bool, str]:
-    """(memorises, sentence) for the JSON of tools/nearest_neighbors.py."""
-    samples = result['samples']
-    close = sum(s['memorised'] for s in samples)
-    score = result['memorisation_score']
-    quantile = result['quantile']
-    facts = (f'{close} of {len(samples)} samples (score {score:.2f}) are closer to a training '
-             f'image ({result["metric"]} distance below {result["threshold"]:.4f}) than '
-             f'{1 - quantile:.0%} of the training images are to their nearest other training '
-             f'image. New images score about {quantile:.2f}; copies score 1.')
+    """(memorises, sentence) for a result of ``fastgan_plugin.apis.nearest_training_images``."""
+    score = result['score']
+    facts = (f'{int(result["memorised"].sum())} of {len(result["seeds"])} samples (score '
+             f'{score:.2f}) are closer to a training image ({NN_METRIC} distance below '
+             f'{result["threshold"]:.4f}) than {1 - NN_QUANTILE:.0%} of the training images '
+             f'are to their nearest other training image. New images score about '
+             f'{NN_QUANTILE:.2f}; copies score 1.')
     if score > threshold:
         return True, (f'Likely memorisation: the score is above the threshold {threshold:.2f} '
                       f'of this report. {facts} Compare the rows below: near-copies of '
@@ -370,14 +352,15 @@ def memorisation_verdict(result: dict, threshold: float) -> Tuple[bool, str]:
                    'quality: poor samples are far from every training image too.')
 
 
-def nearest_section(result: dict, grid_png: str, threshold: float) -> str:
+def nearest_section(result: dict, data: str, cell: int, threshold: float) -> str:
     memorises, sentence = memorisation_verdict(result, threshold)
-    rows = [(f'seed {s["seed"]}',
-             f'{s["distances"][0]:.4f} to {esc(s["neighbors"][0])}'
-             + (' <b>(closer than the threshold)</b>' if s['memorised'] else ''))
-            for s in result['samples']]
-    with Image.open(grid_png) as grid:
-        uri = png_uri(grid, 2400)
+    rows = [(f'seed {seed}', f'{distances[0]:.4f} to '
+             f'{osp.relpath(result["train_paths"][indices[0]], data)}'
+             + (' (closer than the threshold)' if memorised else ''))
+            for seed, memorised, indices, distances in zip(
+                result['seeds'], result['memorised'].tolist(), result['nn_indices'].tolist(),
+                result['nn_distances'].tolist())]
+    uri = png_uri(nearest_neighbors_grid(result, cell), 2400)
     return ('<h3 id="memorisation">Nearest training images and memorisation</h3>'
             f'<div class="verdict {"bad" if memorises else "ok"}">{esc(sentence)}</div>'
             '<div class="tiles"><figure>' + img_tag(uri, 'nearest training images') +
@@ -386,14 +369,17 @@ def nearest_section(result: dict, grid_png: str, threshold: float) -> str:
             'image:</p>' + table(rows) + '</div></div>')
 
 
-def checkpoint_section(model, args, config: str, checkpoint: str, data: Optional[str],
-                       progress: tqdm, scratch: str) -> str:
+def checkpoint_section(model, args, checkpoint: str, data: Optional[str], progress: tqdm,
+                       scratch: str) -> Tuple[str, Optional[int]]:
+    """The checkpoint's part of the page, and the number of training images (None: not
+    found)."""
     im_size = model.generator.im_size
     seeds = list(range(args.num_samples))
+    options = dict(batch_size=args.batch_size, sample_model=args.sample_model)
     parts = [f'<h2 id="checkpoint">What {esc(osp.basename(checkpoint))} generates</h2>']
 
     progress.set_postfix_str('fresh samples')
-    samples = sample_images(model, seeds, args.batch_size, args.sample_model, progress=True)
+    samples = sample_images(model, seeds, progress=True, **options)
     samples = resize_images(samples.clamp(-1, 1), min(im_size, GRID_CELL), 'area')
     columns = math.ceil(math.sqrt(len(seeds)))
     parts.append(f'<h3>Fresh samples</h3><p class="muted">{args.sample_model} generator, seeds '
@@ -403,9 +389,8 @@ def checkpoint_section(model, args, config: str, checkpoint: str, data: Optional
 
     progress.set_postfix_str('interpolation')
     frames = to_pil(interpolate(model, INTERPOLATION_SEEDS, INTERPOLATION_STEPS, loop=True,
-                                batch_size=args.batch_size, sample_model=args.sample_model,
-                                progress=True))
-    video = load_tool('interpolate').write_video(frames, scratch, INTERPOLATION_FPS, 'auto')
+                                progress=True, **options))
+    video = write_video(frames, scratch, INTERPOLATION_FPS, 'auto')
     shown = frames[::INTERPOLATION_STEPS // 4] + frames[:1]
     parts.append('<h3>Interpolation</h3><p class="muted">Spherical interpolation through seeds '
                  f'{", ".join(map(str, INTERPOLATION_SEEDS))} and back (one frame '
@@ -417,31 +402,24 @@ def checkpoint_section(model, args, config: str, checkpoint: str, data: Optional
     progress.update()
 
     progress.set_postfix_str('style mixing')
-    mix_png = osp.join(scratch, 'style_mix.png')
-    tool_args = ['--device', args.device, '--sample-model', args.sample_model,
-                 '--batch-size', str(args.batch_size)]
-    load_tool('style_mix').main([config, checkpoint, '--out', mix_png, '--content-seeds',
-                                 *map(str, STYLE_CONTENT_SEEDS), '--style-seeds',
-                                 *map(str, STYLE_STYLE_SEEDS), *tool_args])
-    with Image.open(mix_png) as grid:
-        mix = png_uri(grid, (len(STYLE_STYLE_SEEDS) + 1) * (GRID_CELL + GRID_PADDING))
+    mix = style_mix_grid(model, STYLE_CONTENT_SEEDS, STYLE_STYLE_SEEDS, progress=True,
+                         **options)
+    mix_side = (len(STYLE_STYLE_SEEDS) + 1) * (GRID_CELL + GRID_PADDING)
     parts.append('<h3>Style mixing</h3><p class="muted">Top row: style images; left column: '
                  'content images; each cell is the content generated with the SLE gates '
                  'computed from the style (tools/style_mix.py).</p>'
-                 + img_tag(mix, 'style mixing grid'))
+                 + img_tag(png_uri(mix, mix_side), 'style mixing grid'))
     progress.update()
 
     progress.set_postfix_str('nearest neighbours')
+    count = None
     if data and osp.isdir(data):
-        nn_dir = osp.join(scratch, 'nearest_neighbors')
-        load_tool('nearest_neighbors').main([
-            config, checkpoint, '--data', data, '--num', str(args.num_samples), '--seed', '0',
-            '--quantile', str(NN_QUANTILE), '--cell-size', str(min(NN_CELL, im_size)),
-            '--out', nn_dir, *tool_args])
-        with open(osp.join(nn_dir, 'nearest_neighbors.json'), encoding='utf-8') as f:
-            result = json.load(f)
-        parts.append(nearest_section(result, osp.join(nn_dir, 'nearest_neighbors.png'),
-                                     args.memorisation_threshold))
+        cell = min(NN_CELL, im_size)
+        result = nearest_training_images(model, data, seeds, ImageDistance(NN_METRIC),
+                                         quantile=NN_QUANTILE, image_size=cell, progress=True,
+                                         **options)
+        count = len(result['train_paths'])
+        parts.append(nearest_section(result, data, cell, args.memorisation_threshold))
     else:
         parts.append('<h3 id="memorisation">Nearest training images and memorisation</h3>'
                      + warning(f'the training images were not found at {data!r}: no '
@@ -449,7 +427,7 @@ def checkpoint_section(model, args, config: str, checkpoint: str, data: Optional
         print(f'warning: no training images at {data!r}: the report has no memorisation '
               'verdict (pass --data DIR)', file=sys.stderr)
     progress.update()
-    return ''.join(parts)
+    return ''.join(parts), count
 
 
 def build_report(args: argparse.Namespace) -> str:
@@ -472,22 +450,20 @@ def build_report(args: argparse.Namespace) -> str:
     model = init_model(config, checkpoint, args.device)
     if args.sample_model == 'ema' and not model.with_ema_gen:
         args.sample_model = 'orig'  # a config without EMA: its only generator
-    cfg = model.cfg
-    data = args.data or ((cfg.get('train_dataloader') or {}).get('dataset') or {}).get(
+    data = args.data or ((model.cfg.get('train_dataloader') or {}).get('dataset') or {}).get(
         'data_root')
-    count = image_count(data) if data and osp.isdir(data) else None
-    im_size = model.generator.im_size
     name = osp.basename(osp.abspath(work_dir))
-    body = [summary_section(cfg, work_dir, checkpoint, why, data, count)]
-    steps.update()
     steps.set_postfix_str('curves')
-    body.append(curves_section(work_dir))
+    body = [curves_section(work_dir)]
     steps.update()
-    body.append(samples_over_time_section(work_dir, im_size, args.max_strips))
+    body.append(samples_over_time_section(work_dir, model.generator.im_size, args.max_strips))
     body.append(reconstructions_section(work_dir, args.max_strips))
     steps.update()
     with tempfile.TemporaryDirectory() as scratch:
-        body.append(checkpoint_section(model, args, config, checkpoint, data, steps, scratch))
+        section, count = checkpoint_section(model, args, checkpoint, data, steps, scratch)
+    body += [section]
+    body.insert(0, summary_section(model, work_dir, checkpoint, why, data, count))
+    steps.update()
     steps.close()
     now = datetime.datetime.now().strftime('%Y-%m-%d %H:%M')
     page = (

@@ -11,14 +11,12 @@ Examples:
 Writes one grid image: the top row holds the style images, the left column the content
 images, and cell (row c, column s) content c generated with the SLE gates (at the
 resolutions ``--gates``, default all: 64 128 256 512) computed from style s
-(fastgan_plugin.apis.style_mix).
+(fastgan_plugin.apis.style_mix_grid).
 """
 import argparse
 import os
 
-import torch
-
-from fastgan_plugin.apis import sample_images, style_mix, to_grid
+from fastgan_plugin.apis import style_mix_grid
 from tool_utils.cli import add_model_arguments, model_from_args, run
 
 
@@ -36,16 +34,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    model = model_from_args(args)
-    mixed = style_mix(model, args.content_seeds, args.style_seeds, args.gates, args.batch_size,
-                      args.sample_model, progress=True)
-    contents = sample_images(model, args.content_seeds, args.batch_size, args.sample_model)
-    styles = sample_images(model, args.style_seeds, args.batch_size, args.sample_model)
-    blank = torch.ones_like(styles[:1])  # white top-left cell
-    rows = [torch.cat([blank, styles])]
-    rows += [torch.cat([content[None], row]) for content, row in zip(contents, mixed)]
+    grid = style_mix_grid(model_from_args(args), args.content_seeds, args.style_seeds,
+                          args.gates, args.batch_size, args.sample_model, progress=True)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    to_grid(torch.cat(rows), num_columns=len(args.style_seeds) + 1).save(args.out)
+    grid.save(args.out)
     print(f'wrote {args.out} ({len(args.content_seeds)} contents x {len(args.style_seeds)} '
           'styles)')
 

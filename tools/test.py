@@ -9,7 +9,7 @@ from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.utils.dist import close_distributed
-from tool_utils.cli import add_runner_arguments, config_from_runner_args
+from tool_utils.cli import add_runner_arguments, config_from_runner_args, run
 
 
 def parse_args():
@@ -36,4 +36,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

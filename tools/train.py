@@ -1,23 +1,25 @@
 """Train FastGAN from a config: ``python tools/train.py CONFIG [options]``.
 
-Examples:
-    python tools/train.py configs/fastgan/fastgan_1024_pokemon.py
-    python tools/train.py configs/fastgan/fastgan_1024_pokemon.py --data-root /my/images  # train+val+test
-    python tools/train.py configs/fastgan/fastgan_1024_pokemon.py --resume          # latest in work dir
-    python tools/train.py configs/fastgan/fastgan_1024_pokemon.py --resume work_dirs/x/iter_5000.pth
-    python tools/train.py configs/fastgan/fastgan_1024_pokemon.py --amp --cfg-options train_cfg.max_iters=9
+Examples (CONFIG = configs/fastgan/fastgan_1024_pokemon.py):
+    python tools/train.py CONFIG
+    python tools/train.py CONFIG --data-root /my/images        # train, val and test images
+    python tools/train.py CONFIG --resume                      # last checkpoint in the work dir
+    python tools/train.py CONFIG --resume work_dirs/x/iter_5000.pth
+    python tools/train.py CONFIG --amp --cfg-options train_cfg.max_iters=9
     torchrun --nproc_per_node=2 tools/train.py CONFIG --launcher pytorch   (or tools/dist_train.sh)
 """
 import argparse
 import os
 
 from mmengine.dist import is_main_process
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401  (registers FastGAN and fastgan_plugin:: config paths)
 from fastgan_plugin.apis.config import AMP_DTYPES, enable_amp
+from fastgan_plugin.utils.checkpoint import find_resume_checkpoint
 from fastgan_plugin.utils.dist import close_distributed
-from tool_utils.cli import add_runner_arguments, config_from_runner_args
+from tool_utils.cli import add_runner_arguments, config_from_runner_args, run
 
 
 def parse_args():
@@ -25,8 +27,11 @@ def parse_args():
     add_runner_arguments(parser, work_dir_help='where logs, checkpoints and samples go')
     parser.add_argument(
         '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
-        help='resume training: from CHECKPOINT, or without a value from the latest '
-        'checkpoint in the work dir')
+        help='resume training: from CHECKPOINT, or without a value from the last complete '
+        'checkpoint in the work dir (none: train from the start)')
+    parser.add_argument('--allow-data-change', action='store_true',
+                        help='resume although the training images changed since the '
+                        'checkpoint was written (a warning instead of an error)')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision for generator and discriminator')
     parser.add_argument('--amp-dtype', choices=AMP_DTYPES, default='auto',
@@ -45,10 +50,16 @@ def main():
     if args.amp:
         enable_amp(cfg, args.amp_dtype)
     if args.resume == 'auto':
-        cfg.resume = True
+        found = find_resume_checkpoint(cfg.work_dir)
+        if found is None:
+            print_log(f'--resume: no checkpoint in {cfg.work_dir}: training from the start',
+                      logger='current')
+        else:
+            cfg.load_from, cfg.resume = found, True
     elif args.resume:
-        cfg.resume = True
-        cfg.load_from = args.resume
+        cfg.load_from, cfg.resume = args.resume, True
+    if args.allow_data_change:  # CheckpointLoadCheckHook's option
+        cfg.merge_from_dict({'default_hooks.checkpoint_check.allow_data_change': True})
     runner = Runner.from_cfg(cfg)
     runner.train()
     runner.logger.info(f'Checkpoints, logs and samples are in {os.path.abspath(cfg.work_dir)}')
@@ -78,4 +89,4 @@ def write_report(work_dir: str, logger):
 
 
 if __name__ == '__main__':
-    main()
+    run(main)

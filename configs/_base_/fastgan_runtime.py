@@ -49,19 +49,28 @@ test_evaluator = dict(metrics=metrics)
 
 default_hooks = dict(
     # Official: a checkpoint every 5000 iterations. The best one by FID is kept too;
-    # rule='less' must be explicit under mmagic's runtime.
+    # rule='less' must be explicit under mmagic's runtime. MMEngine's CheckpointHook with
+    # our atomic file backend: a kill never leaves a torn checkpoint (docs/reliability.md).
     checkpoint=dict(
-        type='AtomicCheckpointHook',
+        type='CheckpointHook',
         interval=5000,
         by_epoch=False,
-        max_keep_ckpts=5,
+        max_keep_ckpts=5,  # >= 2: MMEngine deletes the oldest before writing the next
         save_optimizer=True,
         save_best='FID-Full/fid',
-        rule='less'),
+        rule='less',
+        backend_args=dict(backend='fastgan_atomic_local')),
+    # Weights under the keys MMEngine loads, no NaN / Inf weights, weights_only-loadable data.
+    checkpoint_content=dict(type='CheckpointContentHook', check_finite=True),
     # Checkpoints hold every process's RNG states, restored on resume (exact resume).
     rng_state=dict(type='RNGStateHook'),
-    # load_from / --resume: a torn file or another architecture's weights are refused.
-    checkpoint_check=dict(type='CheckpointLoadCheckHook'))
+    # load_from / --resume: a torn file, another architecture's weights or changed training
+    # images (unless allow_data_change=True) are refused.
+    checkpoint_check=dict(type='CheckpointLoadCheckHook', allow_data_change=False),
+    # SIGTERM / SIGUSR1: checkpoint after the current iteration, exit with status 75.
+    preemption=dict(type='PreemptionHook', exit_code=75),
+    # A run stopped during its final validation validates when resumed.
+    final_validation=dict(type='FinalValidationHook'))
 
 # Images: a grid from fixed noise with the EMA generator, and the discriminator's
 # reconstructions (real | decoded big | decoded small | decoded part), every 1000 iters.

@@ -1,12 +1,13 @@
 # The official FastGAN-pytorch behaviour at 1024 x 1024 (official_recipe_256.py: at 256):
 # our defaults with every deviation from the official code reverted. docs/design.md,
 # "Defaults that differ from the official code", gives each deviation and its reason.
-# A *_official.py config inherits this file (or official_recipe_256.py) and sets data_root.
+# A *_official.py config inherits this file (or official_recipe_256.py) and sets the
+# dataloaders' data_root.
 # Kept: the seed (it fixes which random numbers are drawn, not how they are used), and
 # checks that only act on bad input (unreadable images skipped, non-finite losses stop).
 _base_ = [
     './models/fastgan_1024.py',
-    './datasets/few_shot_imgs.py',
+    './datasets/few_shot_imgs_1024.py',
     './fastgan_runtime.py',
 ]
 

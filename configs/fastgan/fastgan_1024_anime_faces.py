@@ -1,6 +1,6 @@
 _base_ = [
     '../_base_/models/fastgan_1024.py',
-    '../_base_/datasets/few_shot_imgs.py',
+    '../_base_/datasets/few_shot_imgs_1024.py',
     '../_base_/fastgan_runtime.py',
 ]
 
@@ -8,3 +8,6 @@ _base_ = [
 # Put them (any of jpg, jpeg, png, webp, bmp, tif, tiff) directly in data_root, the
 # folder of training and of FID / KID (tools/train.py --data-root DIR overrides it).
 data_root = 'data/anime_faces'
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))

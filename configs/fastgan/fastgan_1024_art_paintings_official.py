@@ -4,3 +4,6 @@
 _base_ = '../_base_/official_recipe.py'
 
 data_root = 'data/art_paintings'  # as in fastgan_1024_art_paintings.py
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))

@@ -4,3 +4,6 @@
 _base_ = '../_base_/official_recipe.py'
 
 data_root = 'data/flowers'  # as in fastgan_1024_flowers.py
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))

@@ -4,3 +4,6 @@
 _base_ = '../_base_/official_recipe.py'
 
 data_root = 'data/skulls'  # as in fastgan_1024_skulls.py
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))

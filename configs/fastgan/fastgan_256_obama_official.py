@@ -4,3 +4,6 @@
 _base_ = '../_base_/official_recipe_256.py'
 
 data_root = 'data/100-shot-obama'  # as in fastgan_256_obama.py
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))

@@ -5,12 +5,12 @@
 # weights from the internet), and SWD instead of FID (FID needs Inception weights).
 _base_ = [
     '../_base_/models/fastgan_256.py',
-    '../_base_/datasets/few_shot_imgs.py',
+    '../_base_/datasets/few_shot_imgs_128.py',
     '../_base_/fastgan_runtime.py',
 ]
 
 data_root = 'work_dirs/fastgan_demo_cpu/data'
-im_size = 128
+im_size = 128  # as few_shot_imgs_128.py resizes
 batch_size = 4
 max_iters = 300
 
@@ -19,10 +19,10 @@ model = dict(
     discriminator=dict(im_size=im_size, ndf=16),
     rec_loss=dict(distance='l1', reduction='mean', loss_weight=1.0))
 
-train_dataloader = dict(batch_size=batch_size, num_workers=1)
+train_dataloader = dict(batch_size=batch_size, num_workers=1, dataset=dict(data_root=data_root))
 # Evaluated once, at the end of training: SWD between EMA samples and the training images.
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-val_dataloader = dict(batch_size=16, num_workers=1, persistent_workers=False)
+val_dataloader = dict(batch_size=16, num_workers=1, dataset=dict(data_root=data_root))
 val_evaluator = dict(
     type='Evaluator',
     metrics=[
@@ -39,7 +39,7 @@ test_evaluator = None
 
 default_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(interval=max_iters, save_best=None, rule=None, max_keep_ckpts=1))
+    checkpoint=dict(interval=max_iters, save_best=None, rule=None, max_keep_ckpts=2))
 custom_hooks = [
     dict(
         type='VisualizationHook',

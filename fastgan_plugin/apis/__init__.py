@@ -1,4 +1,4 @@
-from .config import apply_data_root, enable_amp, load_config
+from .config import enable_amp, load_config
 from .inference import (
     generate,
     generate_to_folder,
@@ -11,14 +11,20 @@ from .inference import (
     to_pil,
 )
 from .interpolation import interpolate, interpolate_latents, interpolation_latents
-from .nearest_neighbors import ImageDistance, load_image_folder, memorisation
+from .nearest_neighbors import (
+    ImageDistance,
+    load_image_folder,
+    memorisation,
+    nearest_neighbors_grid,
+    nearest_training_images,
+)
 from .publish import publish_checkpoint, published_path
-from .style_mixing import style_mix
+from .style_mixing import style_mix, style_mix_grid
 
 __all__ = [
-    'ImageDistance', 'apply_data_root', 'enable_amp', 'generate', 'generate_to_folder',
-    'init_model', 'interpolate', 'interpolate_latents', 'interpolation_latents', 'load_config',
-    'load_image_folder', 'memorisation', 'publish_checkpoint', 'published_path',
-    'sample_images', 'seeded_injection_noise', 'seeded_noise', 'select_generator', 'style_mix',
-    'to_grid', 'to_pil'
+    'ImageDistance', 'enable_amp', 'generate', 'generate_to_folder', 'init_model', 'interpolate',
+    'interpolate_latents', 'interpolation_latents', 'load_config', 'load_image_folder',
+    'memorisation', 'nearest_neighbors_grid', 'nearest_training_images', 'publish_checkpoint',
+    'published_path', 'sample_images', 'seeded_injection_noise', 'seeded_noise',
+    'select_generator', 'style_mix', 'style_mix_grid', 'to_grid', 'to_pil'
 ]

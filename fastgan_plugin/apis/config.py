@@ -1,6 +1,8 @@
-"""Reading a FastGAN config: overrides, the data folder, the work dir and mixed precision.
+"""Reading a config for our tools: overrides, ``--data-root``, the work dir, mixed precision.
 
-Shared by the command-line tools and :func:`~fastgan_plugin.apis.init_model`.
+A FastGAN config needs none of this: ``Config.fromfile`` + ``Runner.from_cfg`` run it as
+they are. :func:`load_config` adds what the command-line options ask for, as mmagic's
+``tools/train.py`` does; :mod:`fastgan_plugin.utils.config_check` checks the result.
 """
 import os
 import warnings
@@ -10,114 +12,73 @@ from mmengine.config import Config
 
 from ..datasets.few_shot_image_dataset import find_image_files
 from ..engine.optimizers.mixed_precision_optim_wrapper import AMP_DTYPES
+from ..utils.config_check import DATALOADERS, config_file, find_syntax_error
 from ..utils.validation import check_choice
 
-DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
+def set_data_root(cfg: Config, data_root: str) -> None:
+    """``--data-root``: point every dataloader's dataset at ``data_root``, in place.
 
-def _image_datasets(cfg: Config) -> dict:
-    """``{dataloader key: its dataset config}`` for every ``FewShotImageDataset`` loader."""
-    found = {}
-    for key in DATALOADERS:
-        dataset = (cfg.get(key) or {}).get('dataset')
-        if not isinstance(dataset, dict):
-            continue
-        type_name = str(dataset.get('type', '')).rpartition('.')[-1]  # drops a scope prefix
-        if type_name == 'FewShotImageDataset':
-            found[key] = dataset
-    return found
-
-
-def apply_data_root(cfg: Config, data_root: Optional[str] = None) -> None:
-    """Point the dataloaders of ``cfg`` at its image folder, in place.
-
-    FastGAN configs name the folder once, as the top-level ``data_root``: their
-    dataloaders (train, and val / test for FID and KID against the training images) leave
-    ``dataset.data_root`` out. MMEngine substitutes a variable where a config file uses it,
-    so a child config that sets ``data_root`` could not reach dicts written in its bases;
-    instead, each ``FewShotImageDataset`` loader without ``data_root`` takes the config's
-    here. A loader that names its own folder (in a config or with ``--cfg-options``) keeps
-    it, e.g. a held-out validation set.
-
-    Args:
-        cfg (Config): The config, ``--cfg-options`` already merged.
-        data_root (str, optional): ``--data-root``: the folder for every dataloader
-            (train, val and test, whatever they name) and the config's ``data_root``. It
-            must exist and hold image files, else an error naming it is raised now.
+    Sets ``dataset.data_root`` of the train, val and test dataloaders (those the config
+    has) and the config's ``data_root`` variable, after checking that the folder holds
+    images the train dataset would take.
 
     Raises:
-        FileNotFoundError, NotADirectoryError, ValueError: If ``data_root`` is given and
-            is not a folder of images.
+        FileNotFoundError, NotADirectoryError, ValueError: If ``data_root`` is not a
+            folder of images; the message names it.
     """
-    if data_root is not None:
-        train = _image_datasets(cfg).get('train_dataloader', {})
-        find_image_files(os.path.expanduser(data_root), train.get('recursive', False),
-                         **{k: train[k] for k in ('extensions', 'case_sensitive') if k in train})
-        cfg.data_root = data_root
-        for key in DATALOADERS:
-            if isinstance((cfg.get(key) or {}).get('dataset'), dict):
-                cfg[key].dataset.data_root = data_root
-        return
-    for dataset in _image_datasets(cfg).values():
-        if 'data_root' not in dataset and cfg.get('data_root') is not None:
-            dataset.data_root = cfg.data_root
-    folders = {key: dataset.get('data_root') for key, dataset in _image_datasets(cfg).items()}
+    train = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+    find_image_files(os.path.expanduser(data_root), train.get('recursive', False),
+                     **{k: train[k] for k in ('extensions', 'case_sensitive') if k in train})
+    cfg.data_root = data_root
+    for key in DATALOADERS:
+        if isinstance((cfg.get(key) or {}).get('dataset'), dict):
+            cfg[key].dataset.data_root = data_root
+
+
+def warn_if_data_roots_differ(cfg: Config) -> None:
+    """Warn when the dataloaders read different folders: FID and KID would then compare
+    the generator with other images than it trains on (intended for a held-out set)."""
+    folders = {key: cfg[key].dataset.get('data_root') for key in DATALOADERS
+               if isinstance((cfg.get(key) or {}).get('dataset'), dict)}
     if len(set(map(str, folders.values()))) > 1:
         warnings.warn(
             'The dataloaders read different folders: ' + ', '.join(
                 f'{key}.dataset.data_root={folder!r}' for key, folder in folders.items()) +
             '; FID and KID then compare the generator with other images than it trains on. '
-            "Set the folder once with --data-root or the config's data_root (and no "
-            '<loader>.dataset.data_root) unless that is intended.', stacklevel=2)
-
-
-def apply_image_size(cfg: Config) -> None:
-    """Resize the images to the generator's resolution, in place.
-
-    The FastGAN dataset base (``configs/_base_/datasets/few_shot_imgs.py``) serves every
-    resolution: its ``ResizeToSquare`` steps leave ``size`` out, and here each such step of
-    the train / val / test pipelines takes ``model.generator.im_size``, so a config names
-    its resolution once, in the model. (As with ``data_root``: MMEngine substitutes a
-    variable where a file uses it, so a size set by a child config could not reach the
-    pipelines written in the base.) A step that names its own ``size`` keeps it; the model
-    then refuses images of the wrong size before training.
-
-    Raises:
-        ValueError: If a step needs the size and the config has no
-            ``model.generator.im_size``.
-    """
-    size = ((cfg.get('model') or {}).get('generator') or {}).get('im_size')
-    for key in DATALOADERS:
-        dataset = (cfg.get(key) or {}).get('dataset')
-        steps = dataset.get('pipeline') if isinstance(dataset, dict) else None
-        for step in steps or []:
-            kind = str(step.get('type', '')).rpartition('.')[-1] if isinstance(step, dict) else ''
-            if kind != 'ResizeToSquare' or step.get('size') is not None:
-                continue
-            if size is None:
-                raise ValueError(
-                    f'{key}.dataset.pipeline: ResizeToSquare has no size and the config has '
-                    'no model.generator.im_size to take it from; set one of them')
-            step['size'] = size
+            'Set the three keys to one folder (or use --data-root) unless that is intended.',
+            stacklevel=2)
 
 
 def load_config(path: str,
                 cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None,
                 data_root: Optional[str] = None) -> Config:
-    """Read a config, apply ``--cfg-options``, the data folder and image size, and
-    choose the work dir.
+    """``Config.fromfile(path)`` with the tools' options applied.
 
-    The data folder is applied by :func:`apply_data_root` (``data_root``: ``--data-root``),
-    the image size by :func:`apply_image_size`.
-    The work dir is, in this order: ``work_dir``, the config's ``work_dir``,
-    ``./work_dirs/<config name>`` (the OpenMMLab convention).
+    Args:
+        path (str): Config file, or ``fastgan_plugin::fastgan/<name>.py``.
+        cfg_options (dict, optional): ``--cfg-options``, merged into the config.
+        work_dir (str, optional): ``--work-dir``. The work dir is, in this order: this,
+            the config's ``work_dir``, ``./work_dirs/<config name>`` (as mmagic's tools).
+        data_root (str, optional): ``--data-root``, see :func:`set_data_root`.
+
+    Raises:
+        SyntaxError: Naming the config file (or base) and line of a syntax error.
+        ValueError: If ``cfg_options`` names a key the config cannot take.
     """
-    cfg = Config.fromfile(path)
+    try:
+        cfg = Config.fromfile(config_file(path))
+    except SyntaxError as error:  # MMEngine names neither the file nor, for bases, the line
+        raise (find_syntax_error(path) or error) from None
     if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    apply_data_root(cfg, data_root)
-    apply_image_size(cfg)
+        try:
+            cfg.merge_from_dict(cfg_options)
+        except (KeyError, TypeError) as error:
+            raise ValueError(f'--cfg-options: {error}') from error
+    if data_root is not None:
+        set_data_root(cfg, data_root)
+    warn_if_data_roots_differ(cfg)
     if work_dir:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:

@@ -1,70 +1,58 @@
-"""Style mixing through the skip-layer excitation (SLE) gates (Liu et al., ICLR 2021).
-
-An SLE block multiplies a high-resolution feature (64, 128, 256, 512 px) channel by channel
-by a gate computed from a low-resolution one (4, 8, 16, 32 px). The gates carry the style
-(colours, textures) while the high-resolution path carries the content (shape, layout), so
-running the generator on a *content* latent with the gates of a *style* latent
-(``generator(content, gates=generator.sle_gates(style))``) mixes the two, as in the paper's
-style-mixing figure.
-"""
+"""Style mixing through the skip-layer excitation (SLE) gates (Liu et al., ICLR 2021): the
+gates, from low-resolution features, carry the style (colours, textures), the high-resolution
+path the content (shape, layout)."""
 from typing import Optional, Sequence
 
 import torch
+from PIL import Image
 from torch import Tensor, nn
-from tqdm import tqdm
 
-from .inference import seeded_injection_noise, seeded_noise, select_generator
+from .inference import (
+    batches,
+    sample_images,
+    seeded_injection_noise,
+    seeded_noise,
+    select_generator,
+    to_grid,
+)
 
 
 @torch.no_grad()
-def style_mix(model: nn.Module,
-              content_seeds: Sequence[int],
-              style_seeds: Sequence[int],
-              gates: Optional[Sequence[int]] = None,
-              batch_size: int = 8,
-              sample_model: str = 'ema',
-              progress: bool = False) -> Tensor:
-    """Every content seed mixed with every style seed.
+def style_mix(model: nn.Module, content_seeds: Sequence[int], style_seeds: Sequence[int],
+              gates: Optional[Sequence[int]] = None, batch_size: int = 8,
+              sample_model: str = 'ema', progress: bool = False) -> Tensor:
+    """Images (C, S, 3, R, R) of the C content seeds with the SLE gates at ``gates`` (SLE
+    resolutions, lower = coarser style; None: all) of the S style seeds.
 
-    The content latent runs through the generator with the SLE gates at ``gates`` taken
-    from the style latent (``SLEGenerator.sle_gates``). The content pass takes its injection
-    noise from the content seed and the style pass from the style seed, so that the image
-    of (c, c) is :func:`~fastgan_plugin.apis.sample_images` of c.
-
-    Args:
-        model (nn.Module): A FastGAN model, e.g. from :func:`~fastgan_plugin.apis.init_model`.
-        content_seeds (Sequence[int]): C seeds of the content latents.
-        style_seeds (Sequence[int]): S seeds of the style latents.
-        gates (Sequence[int], optional): Resolutions of the SLE blocks whose gates come from
-            the style, a subset of the generator's ``sle_resolutions``; None means all.
-            Lower ones (64) carry coarser style, higher ones (256, 512) finer.
-        batch_size (int): Images per generator call. Defaults to 8.
-        sample_model (str): ``'ema'`` (default) or ``'orig'``.
-        progress (bool): Show a progress bar over the batches. Defaults to False.
-
-    Returns:
-        Tensor: (C, S, 3, R, R) on the CPU, RGB as :func:`~fastgan_plugin.apis.generate`:
-        row c = content c, column s = style s.
-
-    Raises:
-        ValueError: Without content or style seeds, or for ``gates`` that are not SLE
-            resolutions of the generator.
+    Each pass takes the injection noise of its own seed, so (c, c) is the sample of c.
+    Other arguments and the output range as :func:`~fastgan_plugin.apis.generate`.
     """
     if not content_seeds or not style_seeds:
         raise ValueError(f'style_mix needs content and style seeds, got {list(content_seeds)} '
                          f'and {list(style_seeds)}')
     generator = select_generator(model, sample_model)
     device = next(model.parameters()).device
-    pairs = [(content, style) for content in content_seeds for style in style_seeds]
+    contents, styles = zip(*[(c, s) for c in content_seeds for s in style_seeds])
     images = []
-    starts = range(0, len(pairs), batch_size)
-    for start in tqdm(starts, desc='style mixing', unit='batch', disable=not progress):
-        contents, styles = (list(seeds) for seeds in zip(*pairs[start:start + batch_size]))
-        style_gates = generator.sle_gates(seeded_noise(styles, generator.nz).to(device),
-                                          seeded_injection_noise(generator, styles), gates)
-        mixed = generator(seeded_noise(contents, generator.nz).to(device),
-                          injection_noise=seeded_injection_noise(generator, contents),
-                          gates=style_gates)
-        images.append(mixed.cpu())
+    for part in batches(len(contents), batch_size, 'style mixing', progress):
+        style_gates = generator.sle_gates(seeded_noise(styles[part], generator.nz).to(device),
+                                          seeded_injection_noise(generator, styles[part]), gates)
+        images.append(generator(seeded_noise(contents[part], generator.nz).to(device),
+                                injection_noise=seeded_injection_noise(generator, contents[part]),
+                                gates=style_gates).cpu())
     size = generator.im_size
     return torch.cat(images).view(len(content_seeds), len(style_seeds), 3, size, size)
+
+
+def style_mix_grid(model: nn.Module, content_seeds: Sequence[int], style_seeds: Sequence[int],
+                   gates: Optional[Sequence[int]] = None, batch_size: int = 8,
+                   sample_model: str = 'ema', progress: bool = False) -> Image.Image:
+    """The paper's figure of :func:`style_mix`: a white corner, the style samples along the
+    top, the content samples down the left, and cell (c, s) the mix."""
+    mixed = style_mix(model, content_seeds, style_seeds, gates, batch_size, sample_model,
+                      progress)
+    contents = sample_images(model, content_seeds, batch_size, sample_model)
+    styles = sample_images(model, style_seeds, batch_size, sample_model)
+    rows = [torch.cat([torch.ones_like(styles[:1]), styles])]
+    rows += [torch.cat([content[None], row]) for content, row in zip(contents, mixed)]
+    return to_grid(torch.cat(rows), num_columns=len(style_seeds) + 1)

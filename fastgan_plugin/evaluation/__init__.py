@@ -1,8 +1,4 @@
-"""Evaluation: Kernel Inception Distance and the sliced Wasserstein distance of samples.
-
-Importing this package registers ``KernelInceptionDistance`` (also as ``'KID'`` and
-``'KID-Full'``) and ``GeneratorSWD`` into mmagic's ``METRICS``.
-"""
+"""Metrics registered into mmagic's ``METRICS``: ``KernelInceptionDistance``, ``GeneratorSWD``."""
 from .metrics import GeneratorSWD, KernelInceptionDistance
 
 __all__ = ['GeneratorSWD', 'KernelInceptionDistance']

@@ -9,8 +9,8 @@ folder is fsync'ed after the rename so that the new name survives a power cut. R
 therefore see the old file or the complete new one, never a part.
 
 Temporary files are named ``.<name>.partial-<pid>`` (hidden, and never ending in
-``.pth``), so nothing that lists checkpoints picks one; :func:`stale_partial_files`
-finds those left behind by a killed process, :func:`remove_stale_partial_files` removes them.
+``.pth``), so nothing that lists checkpoints picks one; :func:`remove_stale_partial_files`
+removes those left behind by a killed process.
 """
 import os
 import os.path as osp
@@ -82,31 +82,13 @@ def write_text_atomic(path: Union[str, os.PathLike], text: str) -> None:
     write_bytes_atomic(path, text.encode('utf-8'))
 
 
-def stale_partial_files(folder: str) -> List[str]:
-    """Temporary files of :func:`write_bytes_atomic` in ``folder`` (from killed writers).
-
-    Args:
-        folder (str): The folder to look in (not recursively).
-
-    Returns:
-        list[str]: Their paths, sorted; empty if the folder does not exist.
-    """
-    if not osp.isdir(folder):
-        return []
-    return sorted(osp.join(folder, name) for name in os.listdir(folder)
-                  if _PARTIAL_RE.match(name) and osp.isfile(osp.join(folder, name)))
-
-
 def remove_stale_partial_files(folders: Iterable[str]) -> List[str]:
-    """Remove the :func:`stale_partial_files` of ``folders``; call it before writing there.
-
-    Args:
-        folders (Iterable[str]): Folders to clean (each once, not recursively).
-
-    Returns:
-        list[str]: The removed paths.
-    """
-    partial = [path for folder in sorted(set(folders)) for path in stale_partial_files(folder)]
+    """Remove the temporary files of :func:`write_bytes_atomic` that killed writers left in
+    ``folders`` (each once, not recursively; missing folders are skipped); call it before
+    writing there. Returns the removed paths, sorted."""
+    partial = sorted(osp.join(folder, name) for folder in set(folders) if osp.isdir(folder)
+                     for name in os.listdir(folder)
+                     if _PARTIAL_RE.match(name) and osp.isfile(osp.join(folder, name)))
     for path in partial:
         os.remove(path)
     return partial
@@ -117,13 +99,29 @@ class AtomicLocalBackend(LocalBackend):
     """MMEngine's local file backend with atomic :meth:`put` and :meth:`put_text`.
 
     Select it with ``backend_args=dict(backend='fastgan_atomic_local')`` wherever MMEngine
-    takes ``backend_args`` (``AtomicCheckpointHook`` does so by default for local work
-    dirs); reading, listing and removing are ``LocalBackend``'s.
+    takes ``backend_args`` (``default_hooks.checkpoint`` of ``configs/_base_/fastgan_runtime.py``
+    does); reading, listing and removing are ``LocalBackend``'s.
     """
 
     def put(self, obj: bytes, filepath: Union[str, os.PathLike]) -> None:
-        """Write bytes to ``filepath`` atomically (temporary file, fsync, rename)."""
-        write_bytes_atomic(filepath, obj, write=self._write)
+        """Write bytes to ``filepath`` atomically (temporary file, fsync, rename).
+
+        Raises:
+            OSError: If the write fails (a full disk, a file size limit): naming the file,
+                and the latest complete checkpoint beside it, which is left as it was.
+        """
+        try:
+            write_bytes_atomic(filepath, obj, write=self._write)
+        except OSError as error:
+            from .checkpoint import find_resume_checkpoint  # that module imports this one
+            folder = osp.dirname(os.fspath(filepath))
+            intact = find_resume_checkpoint(folder)
+            kept = (f'the latest complete checkpoint is {intact}' if intact else
+                    f'{folder} holds no complete checkpoint')
+            raise OSError(error.errno, f'could not write {os.fspath(filepath)} '
+                          f'({error.strerror or error}); the partial file was removed and '
+                          f'{kept}. Free disk space (or raise the file size limit) and '
+                          'continue with --resume') from error
 
     def put_text(self, obj: str, filepath: Union[str, os.PathLike],
                  encoding: str = 'utf-8') -> None:

@@ -1,30 +1,32 @@
-"""Loading MMEngine runner checkpoints: safely, and only when they fit.
+"""Loading checkpoints without running code from them, and finding the one to resume.
 
-From torch 2.6 on, ``torch.load`` only unpickles tensors, containers and allow-listed
-types. MMEngine 0.10.x calls ``torch.load`` without ``weights_only`` and its runner
-checkpoints also hold the message hub's ``HistoryBuffer`` objects, which store numpy
-arrays. Allow-listing exactly :func:`runner_checkpoint_types` (done on import, in
-:mod:`fastgan_plugin.compat`) lets ``--resume``, ``load_from`` and
-``init_cfg=dict(type='Pretrained')`` load our checkpoints while any other object in a
-checkpoint (and so any code hidden in it) is still refused. Checkpoints downloaded from
-http(s) URLs load through :func:`load_from_http_weights_only`, also with
-``weights_only=True``.
-
-:func:`check_checkpoint_file` and :func:`check_state_dict_matches` refuse, before anything
-is loaded into the model, a file that cannot be a whole checkpoint and weights of another
-architecture, with a message naming the file and what to do.
+Importing this module registers, with MMEngine's public ``CheckpointLoader.register_scheme``
+(``force=True``, the one process-wide change of checkpoint loading), loaders for local paths
+(prefix ``''``) and ``http(s)://`` URLs that call ``torch.load(..., weights_only=True)``
+explicitly. Every load MMEngine does goes through them: ``load_from``, ``resume``,
+``init_cfg=dict(type='Pretrained')``, ``load_checkpoint`` and so ``init_model``. An explicit
+``weights_only=True`` also holds where ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` is set, which
+turns torch's default (MMEngine passes none) into a full unpickler. Checkpoints written before
+the message hub was stored as plain data (``CheckpointContentHook``) hold ``HistoryBuffer``
+objects and numpy arrays: exactly those types (:func:`runner_checkpoint_types`) are added to
+torch's weights-only allow-list, the second process-wide change.
 """
+import glob
+import logging
 import os.path as osp
+import pickle
 import re
 import zipfile
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 import torch
-from mmengine.dist import get_dist_info
-from mmengine.logging import HistoryBuffer
-from mmengine.runner.checkpoint import get_state_dict
+from mmengine.dist import barrier, get_dist_info, is_main_process
+from mmengine.hooks import CheckpointHook
+from mmengine.logging import HistoryBuffer, print_log
+from mmengine.runner.checkpoint import CheckpointLoader, get_state_dict
 
+from .atomic_io import write_text_atomic
 from .validation import format_names
 
 # ``_reconstruct`` and ``scalar`` live in numpy.core (numpy 1) or numpy._core (numpy 2).
@@ -34,38 +36,50 @@ else:
     from numpy.core import multiarray as _multiarray
 
 _ZIP_MAGIC = b'PK\x03\x04'  # torch.save's (zip) format since torch 1.6
+_STEP_RE = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
 
 
 def runner_checkpoint_types() -> list:
-    """The non-tensor types found in MMEngine runner checkpoints.
-
-    Returns:
-        list: ``HistoryBuffer``, the numpy functions and classes that rebuild arrays
-        and scalars, and the concrete dtype classes of the numbers MMEngine logs.
-    """
+    """The non-tensor types of runner checkpoints written with MMEngine's ``HistoryBuffer``
+    pickling patched out: ``HistoryBuffer``, the numpy functions and classes that rebuild
+    arrays and scalars, and the dtype classes of the numbers MMEngine logs."""
     dtype_classes = [type(np.dtype(name)) for name in ('float64', 'float32', 'int64', 'int32')]
     return [HistoryBuffer, _multiarray._reconstruct, _multiarray.scalar, np.ndarray, np.dtype,
             *dtype_classes]
 
 
+def _load_weights_only(load, filename: str) -> dict:
+    """Run ``load()`` (a ``weights_only=True`` load) with a message naming the file on refusal."""
+    try:
+        return load()
+    except pickle.UnpicklingError as error:
+        found = re.search(r'Unsupported (?:global: GLOBAL \S+|[^.\n]*)', str(error))
+        raise pickle.UnpicklingError(
+            f'{filename} was refused by torch.load(weights_only=True)'
+            f'{f" ({found.group(0)})" if found else ""}: it is not a torch checkpoint, or it '
+            'holds objects other than tensors and plain data, which could run code when loaded '
+            '(nothing in it was run). Use a checkpoint written by fastgan_plugin or MMEngine, '
+            'or re-save the tensors of one you trust.') from error
+    except (EOFError, KeyError) as error:  # torch's legacy reader on a file of another kind
+        raise ValueError(f'{filename} is not a torch checkpoint ({type(error).__name__}: '
+                         f'{error}); use a .pth file written by torch.save') from error
+
+
+def load_from_local_weights_only(filename: str, map_location=None) -> dict:
+    """MMEngine's local loader with ``weights_only=True`` and the checks of
+    :func:`check_checkpoint_file` (prefix ``''``: any path no other scheme claims)."""
+    filename = osp.expanduser(filename)
+    check_checkpoint_file(filename)
+    return _load_weights_only(
+        lambda: torch.load(filename, map_location=map_location, weights_only=True), filename)
+
+
 def load_from_http_weights_only(filename: str, map_location=None) -> dict:
-    """MMEngine's ``load_from_http`` with ``weights_only=True``.
-
-    Downloads into the torch hub cache (``$TORCH_HOME/hub/checkpoints``), on rank 0 first
-    when distributed, as MMEngine's loader does. Covers ``load_checkpoint``, ``load_from``,
-    ``init_cfg=dict(type='Pretrained')`` with a URL, and the ``open-mmlab://`` /
-    ``torchvision://`` schemes (installed by :func:`fastgan_plugin.compat.apply`).
-
-    Args:
-        filename (str): ``http://`` or ``https://`` URL of the checkpoint.
-        map_location (str | callable, optional): As for ``torch.load``.
-
-    Returns:
-        dict: The checkpoint.
-    """
+    """MMEngine's ``load_from_http`` with ``weights_only=True``: downloads into the torch hub
+    cache (``$TORCH_HOME/hub/checkpoints``), rank 0 first when distributed."""
     def load() -> dict:
-        return torch.hub.load_state_dict_from_url(
-            filename, map_location=map_location, progress=False, weights_only=True)
+        return _load_weights_only(lambda: torch.hub.load_state_dict_from_url(
+            filename, map_location=map_location, progress=False, weights_only=True), filename)
 
     rank, world_size = get_dist_info()
     checkpoint = load() if rank == 0 else None
@@ -76,25 +90,31 @@ def load_from_http_weights_only(filename: str, map_location=None) -> dict:
     return checkpoint
 
 
-def check_checkpoint_file(path: str, source: str) -> None:
-    """Refuse, before anything is loaded, a checkpoint file that cannot be a whole one.
+CheckpointLoader.register_scheme('', load_from_local_weights_only, force=True)
+CheckpointLoader.register_scheme(('http://', 'https://'), load_from_http_weights_only,
+                                 force=True)
+# Process-wide, as torch keeps it (its safe_globals context manager changes the same global
+# set, and removes on exit what others had added).
+torch.serialization.add_safe_globals(runner_checkpoint_types())
 
-    Checks that a local ``path`` exists, is a non-empty file and, in torch's zip format,
-    ends with its zip directory (a truncated copy or an interrupted write lacks it).
-    URLs and other remote paths are left to MMEngine.
+
+def check_checkpoint_file(path: str, source: Optional[str] = None) -> None:
+    """Refuse a local file that cannot be a whole checkpoint, before it is read.
 
     Args:
-        path (str): The checkpoint.
-        source (str): Where the path came from, for the message (e.g. ``'load_from'``).
+        path (str): The checkpoint; URLs and other remote paths are left alone.
+        source (str, optional): Where the path came from, for the message
+            (``'load_from'``).
 
     Raises:
         FileNotFoundError: If it does not exist.
         IsADirectoryError: If it is a folder.
-        ValueError: If it is empty or truncated.
+        ValueError: If it is empty, or in torch's zip format without the zip directory
+            that ends a whole file (a truncated copy or an interrupted write).
     """
     if '://' in path:
         return
-    what = f'checkpoint {path!r} ({source})'
+    what = f'checkpoint {path!r}' + (f' ({source})' if source else '')
     if not osp.exists(path):
         raise FileNotFoundError(f'{what} does not exist; give the path of an existing .pth '
                                 'file, or leave load_from unset to train from scratch')
@@ -112,6 +132,49 @@ def check_checkpoint_file(path: str, source: str) -> None:
         raise ValueError(f'{what} is truncated or corrupt ({size} bytes, no zip directory at '
                          'its end), likely an interrupted copy or write; use another '
                          'checkpoint')
+
+
+def _is_complete(path: str) -> bool:
+    try:
+        check_checkpoint_file(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def find_resume_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``--resume`` continues from, found inside ``work_dir`` itself.
+
+    ``last_checkpoint`` holds the absolute path the run wrote; only its file name is used,
+    looked up in ``work_dir``, so that a copied or moved work dir resumes from its own files.
+    If that file is missing or torn (or ``last_checkpoint`` is missing or empty), the newest
+    complete ``iter_*.pth`` / ``epoch_*.pth`` of ``work_dir`` is taken, with a warning.
+
+    Args:
+        work_dir (str): The run's work dir.
+
+    Returns:
+        str | None: The checkpoint's path; None if ``work_dir`` holds no complete one.
+    """
+    record = osp.join(work_dir, 'last_checkpoint')
+    named = None
+    if osp.isfile(record):
+        with open(record, encoding='utf-8', errors='replace') as f:
+            named = osp.basename(f.read().strip()) or None
+        if named and _is_complete(osp.join(work_dir, named)):
+            return osp.join(work_dir, named)
+    steps = {}
+    for path in glob.glob(osp.join(glob.escape(work_dir), '*_*.pth')):
+        match = _STEP_RE.match(osp.basename(path))
+        if match:
+            steps[path] = int(match.group(1))
+    found = next((p for p in sorted(steps, key=steps.get, reverse=True) if _is_complete(p)),
+                 None)
+    if found is not None and named is not None:
+        print_log(f'{record} names {named}, which is missing or incomplete in {work_dir}; '
+                  f'resuming from the newest complete checkpoint there, '
+                  f'{osp.basename(found)}', logger='current', level=logging.WARNING)
+    return found
 
 
 def check_state_dict_matches(model: torch.nn.Module, checkpoint: dict, path: str,
@@ -140,7 +203,7 @@ def check_state_dict_matches(model: torch.nn.Module, checkpoint: dict, path: str
         raise ValueError(f'checkpoint {path!r} holds no state_dict; it is not a checkpoint '
                          'of this model')
     weights = {re.sub(r'^module\.', '', k): v for k, v in weights.items()}
-    own = get_state_dict(model)  # the keys MMEngine loads (and AtomicCheckpointHook saves)
+    own = get_state_dict(model)  # the keys MMEngine loads (and CheckpointContentHook saves)
     common = [k for k in weights if k in own]
     hint = ('It was trained with another architecture (im_size, ngf, ndf, nz, EMA); use the '
             'config it was trained with, or train without load_from / --resume.')
@@ -170,3 +233,51 @@ def check_state_dict_matches(model: torch.nn.Module, checkpoint: dict, path: str
     if problems and strict:
         raise ValueError(f'cannot resume from {path!r}: ' + '; '.join(problems) + f'. {hint}')
     return [f'checkpoint {path!r}: {problem}' for problem in problems]
+
+
+def checkpoint_path(runner, step: int) -> str:
+    """The path the runner's ``CheckpointHook`` gives the checkpoint of ``step``.
+
+    Raises:
+        ValueError: If the runner has no ``CheckpointHook``.
+    """
+    hook = next((h for h in runner.hooks if isinstance(h, CheckpointHook)), None)
+    if hook is None:
+        raise ValueError('saving a checkpoint outside the schedule needs a CheckpointHook '
+                         '(default_hooks.checkpoint)')
+    return hook.file_backend.join_path(hook.out_dir, hook.filename_tmpl.format(step))
+
+
+def save_checkpoint_now(runner, step: int) -> str:
+    """Save the checkpoint of ``step`` now, as the runner's ``CheckpointHook`` would.
+
+    For saves outside the hook's schedule (pre-emption, the final validation). A collective:
+    call it on every rank. Every hook with a ``gather_states`` method (``RNGStateHook``)
+    gathers first; rank 0 writes the file with the hook's backend and options, then
+    ``last_checkpoint``; the step joins ``keep_ckpt_ids`` so that ``max_keep_ckpts`` prunes
+    it later.
+
+    Args:
+        runner (Runner): The training runner (its ``CheckpointHook`` has started).
+        step (int): The iteration the checkpoint holds (``meta['iter']``).
+
+    Returns:
+        str: The checkpoint's path, :func:`checkpoint_path`.
+    """
+    path = checkpoint_path(runner, step)
+    hook = next(h for h in runner.hooks if isinstance(h, CheckpointHook))
+    for other in runner.hooks:
+        if hasattr(other, 'gather_states'):
+            other.gather_states()
+    hub = runner.message_hub
+    if hook.max_keep_ckpts > 0 and step not in hub.get_info('keep_ckpt_ids', []):
+        hub.update_info('keep_ckpt_ids', [*hub.get_info('keep_ckpt_ids', []), step])
+    hub.update_info('last_ckpt', path)
+    runner.save_checkpoint(hook.out_dir, osp.basename(path), save_optimizer=hook.save_optimizer,
+                           save_param_scheduler=hook.save_param_scheduler,
+                           meta=dict(epoch=runner.epoch, iter=step), by_epoch=False,
+                           backend_args=hook.backend_args, **hook.args)
+    if is_main_process():
+        write_text_atomic(osp.join(runner.work_dir, 'last_checkpoint'), path)
+    barrier()
+    return path

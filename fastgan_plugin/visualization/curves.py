@@ -1,19 +1,7 @@
-"""Training curves: every logged loss term and metric against iterations, as one PNG.
-
-MMEngine's ``LoggerHook`` writes the logged scalars through the visualizer's
-``VisBackend`` to ``<work_dir>/<timestamp>/vis_data/scalars.json``, one JSON object per
-line (``{"loss_gen": 1.2, ..., "iter": 100, "step": 100}``); validation metrics arrive
-the same way (``{"FID-Full/fid": 80.1, "step": 5000}``). Every run in a work dir has its
-own timestamp folder, and a resumed run starts a new one: :func:`read_scalars` joins them
-in time order, a later run replacing the points of earlier ones from its first step on
-(a resumed run repeats the iterations after its checkpoint; a fresh run in the same work
-dir replaces the whole earlier curve).
-
-:func:`plot_curves` draws one subplot per group of related terms (:data:`GROUPS`); the
-``TrainingCurvesHook``, ``tools/analysis_tools/plot_curves.py`` and ``tools/report.py``
-all draw with it. It uses matplotlib's object API with the Agg canvas, so it needs no
-display and leaves pyplot's backend and figures alone.
-"""
+"""Every logged loss term and metric against iterations, as one PNG, from the
+``<work_dir>/<timestamp>/vis_data/scalars.json`` files (one JSON object per line, with its
+``step``) that MMEngine's ``LoggerHook`` writes through the ``VisBackend``, one per run.
+Drawn with matplotlib's object API on the Agg canvas: no display, pyplot left alone."""
 import glob
 import io
 import json
@@ -26,11 +14,10 @@ from fastgan_plugin.utils.atomic_io import write_bytes_atomic
 
 SCALARS_FILE = 'scalars.json'
 CURVES_FILE = 'training_curves.png'
-# Keys of scalars.json that are positions, not values.
-POSITION_KEYS = ('step', 'iter', 'epoch')
+POSITION_KEYS = ('step', 'iter', 'epoch')  # keys of scalars.json that are no values
 
-# (title, y-axis label, pattern of the scalar names it holds), in plotting order. A name
-# goes to the first group whose pattern matches it in full.
+# (title, y-axis label, pattern of the scalar names), in plotting order; a name goes to the
+# first group whose pattern it matches in full.
 GROUPS: Tuple[Tuple[str, str, str], ...] = (
     ('Discriminator: hinge terms', 'loss', r'loss_disc_.*|loss'),
     ('Discriminator: reconstruction terms', 'loss', r'loss_rec_.*'),
@@ -44,9 +31,7 @@ GROUPS: Tuple[Tuple[str, str, str], ...] = (
     ('Memory', 'MB', r'memory'),
     ('Other logged values', 'value', r'.*'),
 )
-
-# What the terms mean, for the legends.
-LABELS = {
+LABELS = {  # legend entries: what the terms mean
     'loss': 'loss: D total (hinge + reconstruction)',
     'loss_disc_real': 'loss_disc_real: hinge on real images',
     'loss_disc_fake': 'loss_disc_fake: hinge on generated images',
@@ -57,16 +42,9 @@ LABELS = {
     'time': 'time: whole iteration',
     'data_time': 'data_time: waiting for data',
 }
-# Series with at most this many points are drawn with markers (e.g. metrics).
-MARKER_POINTS = 30
+MARKER_POINTS = 30  # series with at most this many points (e.g. metrics) get markers
 
 Scalars = Dict[str, List[Tuple[int, float]]]
-
-
-def scalar_files(work_dir: str) -> List[str]:
-    """``<work_dir>/<timestamp>/vis_data/scalars.json`` of every run, oldest first."""
-    pattern = osp.join(glob.escape(work_dir), '*', 'vis_data', SCALARS_FILE)
-    return sorted(glob.glob(pattern))
 
 
 def _read_run(path: str) -> Scalars:
@@ -78,31 +56,23 @@ def _read_run(path: str) -> Scalars:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut short by a killed run
-            if not isinstance(record, dict):
-                continue
-            step = record.get('step', record.get('iter'))
+            step = record.get('step', record.get('iter')) if isinstance(record, dict) else None
             if not isinstance(step, (int, float)):
                 continue
             for name, value in record.items():
-                if name in POSITION_KEYS or isinstance(value, bool):
-                    continue
-                if isinstance(value, (int, float)):
+                if (name not in POSITION_KEYS and isinstance(value, (int, float))
+                        and not isinstance(value, bool)):
                     series.setdefault(name, []).append((int(step), float(value)))
     return series
 
 
 def read_scalars(work_dir: str) -> Scalars:
-    """Every logged scalar of the runs in ``work_dir``, joined (see the module docstring).
-
-    Args:
-        work_dir (str): An MMEngine work dir.
-
-    Returns:
-        dict[str, list[tuple[int, float]]]: ``(iteration, value)`` pairs by name, sorted by
-        iteration; empty if nothing was logged yet.
-    """
+    """``(iteration, value)`` pairs by name, sorted, of every run in ``work_dir`` (empty if
+    none logged yet). A later run replaces the points of earlier ones from its first step on
+    (a resumed run repeats the iterations after its checkpoint; a fresh run all)."""
     joined: Scalars = {}
-    for path in scalar_files(work_dir):
+    pattern = osp.join(glob.escape(work_dir), '*', 'vis_data', SCALARS_FILE)
+    for path in sorted(glob.glob(pattern)):
         run = _read_run(path)
         if not run:
             continue
@@ -114,13 +84,8 @@ def read_scalars(work_dir: str) -> Scalars:
 
 
 def group_scalars(names: Sequence[str]) -> List[Tuple[str, str, List[str]]]:
-    """Sort scalar names into :data:`GROUPS`.
-
-    Returns:
-        list[tuple[str, str, list[str]]]: ``(title, y label, names)`` of every group that
-        holds a name, in :data:`GROUPS` order; names sorted within a group, the totals
-        (``loss``) last.
-    """
+    """``(title, y label, names)`` of every :data:`GROUPS` entry holding a name, in that
+    order; names sorted within a group, the total ``loss`` last."""
     members: Dict[int, List[str]] = {}
     for name in names:
         index = next(i for i, (_, _, pattern) in enumerate(GROUPS) if re.fullmatch(pattern, name))
@@ -131,20 +96,8 @@ def group_scalars(names: Sequence[str]) -> List[Tuple[str, str, List[str]]]:
 
 def plot_curves(scalars: Scalars, out_file: str, title: Optional[str] = None,
                 columns: int = 2) -> List[Tuple[str, str, List[str]]]:
-    """Draw every scalar against iterations, one subplot per group, into a PNG.
-
-    Args:
-        scalars (dict[str, list[tuple[int, float]]]): As :func:`read_scalars` returns.
-        out_file (str): The PNG to write (atomically; its folder is created).
-        title (str, optional): Title above the subplots, e.g. the run's name.
-        columns (int): Subplots per row. Defaults to 2.
-
-    Returns:
-        list[tuple[str, str, list[str]]]: The groups drawn, as :func:`group_scalars`.
-
-    Raises:
-        ValueError: If ``scalars`` is empty.
-    """
+    """Draw every scalar against iterations, one subplot per group, into a PNG written
+    atomically; return the groups drawn (:func:`group_scalars`). ValueError if none."""
     from matplotlib.figure import Figure
 
     if not scalars:
@@ -162,9 +115,7 @@ def plot_curves(scalars: Scalars, out_file: str, title: Optional[str] = None,
             steps, values = zip(*scalars[name])
             ax.plot(steps, values, label=LABELS.get(name, name), linewidth=1.5,
                     marker='o' if len(steps) <= MARKER_POINTS else None, markersize=3)
-        ax.set_title(group_title)
-        ax.set_xlabel('iteration')
-        ax.set_ylabel(ylabel)
+        ax.set(title=group_title, xlabel='iteration', ylabel=ylabel)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc='best')
         if ylabel == 'learning rate':
@@ -179,19 +130,8 @@ def plot_curves(scalars: Scalars, out_file: str, title: Optional[str] = None,
 
 def plot_training_curves(work_dir: str, out_file: Optional[str] = None,
                          title: Optional[str] = None) -> str:
-    """Read the scalars of ``work_dir`` (:func:`read_scalars`) and plot them.
-
-    Args:
-        work_dir (str): An MMEngine work dir.
-        out_file (str, optional): The PNG. Defaults to ``<work_dir>/training_curves.png``.
-        title (str, optional): Defaults to the work dir's name.
-
-    Returns:
-        str: The path written.
-
-    Raises:
-        FileNotFoundError: If ``work_dir`` holds no logged scalars.
-    """
+    """Plot the scalars of ``work_dir`` into ``out_file`` (default
+    ``<work_dir>/training_curves.png``); return its path. FileNotFoundError if none."""
     scalars = read_scalars(work_dir)
     if not scalars:
         raise FileNotFoundError(
@@ -201,9 +141,3 @@ def plot_training_curves(work_dir: str, out_file: Optional[str] = None,
     out_file = out_file or osp.join(work_dir, CURVES_FILE)
     plot_curves(scalars, out_file, title or osp.basename(osp.abspath(work_dir)))
     return out_file
-
-
-__all__ = [
-    'CURVES_FILE', 'GROUPS', 'group_scalars', 'plot_curves', 'plot_training_curves',
-    'read_scalars', 'scalar_files'
-]

@@ -1,6 +1,8 @@
 """init_model, seeded sampling, and the ways to load a checkpoint (path, URL, load_from,
 init_cfg), all with ``weights_only=True``."""
 import pathlib
+import pickle
+import re
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -144,6 +146,8 @@ def test_generate_to_folder(tiny_model, tmp_path):
 def test_init_model_from_a_path(tiny_config, tiny_checkpoint, tiny_model):
     model = init_model(tiny_config[0], str(tiny_checkpoint), cfg_options=tiny_config[1])
     _assert_same_state(model, tiny_model)
+    assert model.checkpoint_meta == dict(iter=7)
+    assert tiny_model.checkpoint_meta == {}  # built without a checkpoint
 
 
 def test_init_model_from_a_url(tiny_config, tiny_checkpoint, tiny_model, http_server, tmp_path):
@@ -156,7 +160,8 @@ def test_init_model_from_a_url(tiny_config, tiny_checkpoint, tiny_model, http_se
 
 def test_init_model_refuses_a_checkpoint_that_runs_code(tiny_config, tmp_path):
     evil = _evil_checkpoint(tmp_path)
-    with pytest.raises(ValueError, match='refused by torch.load\\(weights_only=True\\)'):
+    with pytest.raises(pickle.UnpicklingError,
+                       match=re.escape(f'{evil} was refused by torch.load(weights_only=True)')):
         init_model(tiny_config[0], str(evil), cfg_options=tiny_config[1])
     assert not (tmp_path / 'code_ran').exists()
 
@@ -167,7 +172,8 @@ def test_init_model_refuses_a_downloaded_checkpoint_that_runs_code(tiny_config, 
     unless fastgan_plugin replaces its http(s) loader."""
     folder, url = http_server
     _evil_checkpoint(folder)
-    with pytest.raises(ValueError, match='refused by torch.load\\(weights_only=True\\)'):
+    with pytest.raises(pickle.UnpicklingError,
+                       match='evil.pth was refused by torch.load\\(weights_only=True\\)'):
         init_model(tiny_config[0], f'{url}/evil.pth', cfg_options=tiny_config[1])
     assert not (folder / 'code_ran').exists()
 

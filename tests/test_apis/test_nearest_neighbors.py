@@ -1,10 +1,19 @@
 """Image distances, nearest training images and the memorisation score."""
+import os
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from fastgan_plugin.apis import ImageDistance, load_image_folder, memorisation
+from fastgan_plugin.apis import (
+    ImageDistance,
+    load_image_folder,
+    memorisation,
+    nearest_neighbors_grid,
+    nearest_training_images,
+    sample_images,
+)
 
 
 def test_pixel_distance_is_the_rms_difference():
@@ -64,3 +73,17 @@ def test_load_image_folder(tmp_path):
     small, _ = load_image_folder(str(tmp_path), 16, scale_to=4)
     assert small.shape == (2, 3, 4, 4)
     torch.testing.assert_close(small[1], images[1, :, :4, :4])  # one colour: any scale
+
+
+def test_nearest_training_images_finds_a_saved_sample(tiny_model, tmp_path):
+    sample_images(tiny_model, [1], as_pil=True)[0].save(tmp_path / 'copy.png')
+    Image.new('RGB', (300, 200), (0, 0, 255)).save(tmp_path / 'blue.png')
+    result = nearest_training_images(tiny_model, str(tmp_path), [0, 1], ImageDistance(size=16),
+                                     k=2, quantile=0.5, image_size=32)
+    assert result['seeds'] == [0, 1]
+    assert [os.path.basename(p) for p in result['train_paths']] == ['blue.png', 'copy.png']
+    # compared at 16 px, returned at 32 px (image_size), both below the model's 256 px
+    assert result['samples'].shape == result['train_images'].shape == (2, 3, 32, 32)
+    assert result['nn_indices'][1].tolist() == [1, 0]
+    assert result['nn_distances'][1, 0] < 1e-3  # the copy is rounded to 8 bits
+    assert nearest_neighbors_grid(result, 8).size == (3 * 10 + 2, 2 * 10 + 2)

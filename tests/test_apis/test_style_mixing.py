@@ -1,8 +1,9 @@
-"""Style mixing through the SLE gates."""
+"""Style mixing through the SLE gates, and the figure of it."""
+import numpy as np
 import pytest
 import torch
 
-from fastgan_plugin.apis import sample_images, style_mix
+from fastgan_plugin.apis import sample_images, style_mix, style_mix_grid, to_grid
 
 
 def test_gate_resolutions(tiny_model):
@@ -39,3 +40,13 @@ def test_refuses_unknown_gates(tiny_model):
         style_mix(tiny_model, [1], [2], gates=[64, 512])
     with pytest.raises(ValueError, match='needs content and style seeds'):
         style_mix(tiny_model, [], [1])
+
+
+def test_figure_has_the_samples_on_its_edges(tiny_model):
+    grid = style_mix_grid(tiny_model, [1, 2], [3], gates=[64])
+    assert grid.size == (2 * 258 + 2, 3 * 258 + 2)  # 1 + 1 style wide, 1 + 2 contents high
+    mixed = style_mix(tiny_model, [1, 2], [3], gates=[64])
+    contents, style = sample_images(tiny_model, [1, 2]), sample_images(tiny_model, [3])
+    expected = to_grid(torch.cat([torch.ones_like(style), style, contents[:1], mixed[0],
+                                  contents[1:], mixed[1]]), num_columns=2)
+    np.testing.assert_array_equal(np.asarray(grid), np.asarray(expected))

@@ -14,6 +14,7 @@ import re
 import numpy as np
 import pytest
 from mmagic.registry import DATASETS, MODELS
+from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
 from torchvision import transforms
@@ -95,15 +96,15 @@ def test_every_experiment_config_has_an_official_sibling():
 
 @pytest.mark.parametrize('path', OFFICIAL_CONFIGS, ids=os.path.basename)
 def test_official_values(path):
-    cfg = _runtime_keys(load_config(path))
+    cfg = _runtime_keys(Config.fromfile(path))
     expected = _expected(cfg['model.generator.im_size'])
     assert {key: cfg.get(key, 'missing') for key in expected} == expected
 
 
 @pytest.mark.parametrize('path', OFFICIAL_CONFIGS, ids=os.path.basename)
 def test_differs_from_its_default_sibling_only_in_the_official_keys(path):
-    official = _runtime_keys(load_config(path))
-    default = _runtime_keys(load_config(_sibling(path)))
+    official = _runtime_keys(Config.fromfile(path))
+    default = _runtime_keys(Config.fromfile(_sibling(path)))
     differing = {k for k in official.keys() | default.keys()
                  if official.get(k, 'missing') != default.get(k, 'missing')}
     assert differing <= set(_expected(official['model.generator.im_size']))

@@ -1,6 +1,7 @@
 """The code paths that exist only on CUDA: float16 autocast with dynamic loss scaling,
-bfloat16, channels-last, cuDNN benchmark mode, spectral norm under CUDA autocast, the
-NCCL all-reduce of the non-finite check, and SyncBatchNorm with NCCL (2 GPUs).
+bfloat16, the autocast dtype of --amp, channels-last, cuDNN benchmark mode, spectral norm
+under CUDA autocast, the NCCL all-reduce of the non-finite check, and SyncBatchNorm with
+NCCL (2 GPUs).
 
 Marked ``cuda`` (``pytest -m cuda``); ``tools/gpu_check.sh`` runs them on a CUDA machine.
 Without CUDA they are skipped, saying so: there is nothing here a CPU can run.
@@ -120,6 +121,17 @@ def test_bfloat16_trains_without_loss_scaling():
     assert moved(g, model.generator) > 0
     assert not optim['generator'].loss_scaler.is_enabled()
     assert optim['generator'].cast_dtype == torch.bfloat16
+
+
+def test_auto_dtype_is_bfloat16_where_the_gpu_has_it_natively_else_scaled_float16():
+    """What ``tools/train.py --amp`` (dtype 'auto') trains with on this GPU."""
+    model = build_model()
+    optim = wrappers(model, dtype='auto', loss_scale='auto')
+    native_bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
+    for net in ('generator', 'discriminator'):
+        assert optim[net].cast_dtype == (torch.bfloat16 if native_bf16 else torch.float16)
+        assert optim[net].loss_scaler.is_enabled() is not native_bf16
+    assert_finite(train(model, optim, iterations=2))
 
 
 def test_channels_last_matches_the_default_layout():

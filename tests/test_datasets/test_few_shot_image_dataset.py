@@ -1,5 +1,10 @@
+import io
 import logging
 import os
+import signal
+import socket
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -242,11 +247,11 @@ def test_invalid_arguments(kwargs, error, match):
         FewShotImageDataset(**kwargs)
 
 
-def test_missing_data_root_names_the_one_place_to_set_it():
+def test_missing_data_root_names_where_to_set_it():
     with pytest.raises(TypeError, match='got None') as err:
-        FewShotImageDataset()  # as built from our configs without load_config
-    for hint in ('--data-root', 'top-level data_root', 'train_dataloader.dataset.data_root',
-                 'val_dataloader and test_dataloader'):
+        FewShotImageDataset()  # as the dataset base leaves it
+    for hint in ('train_dataloader.dataset.data_root', 'val_dataloader and test_dataloader',
+                 '--data-root', '--cfg-options'):
         assert hint in str(err.value)
 
 
@@ -346,3 +351,100 @@ def test_pack_inputs_with_keys_gt_would_give_the_model_swapped_inputs(tmp_path, 
 
     assert data['data_samples'].gt_img[0, :, 0, 0].tolist() == [1.0, -1.0, -1.0]
     assert data['inputs'][0, :, 0, 0].tolist() == [-1.0, -1.0, 1.0]  # taken as BGR, swapped
+
+
+def _png_with_corrupt_data():
+    """A PNG whose chunks all have valid CRCs but whose zlib stream is broken (a reserved
+    deflate block type), so only a full decode finds the fault."""
+    buffer = io.BytesIO()
+    pixels = np.random.default_rng(0).integers(0, 256, (16, 16, 3), np.uint8)
+    Image.fromarray(pixels).save(buffer, 'PNG')
+    data, out, pos = buffer.getvalue(), bytearray(buffer.getvalue()[:8]), 8
+    while pos < len(data):
+        length, kind = struct.unpack('>I4s', data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b'IDAT':
+            body = body[:2] + b'\xff' * (length - 2)  # zlib header kept, then BTYPE=11
+        out += data[pos:pos + 8] + body + struct.pack('>I', zlib.crc32(kind + body))
+        pos += 12 + length
+    return bytes(out)
+
+
+def test_png_corrupt_behind_valid_crcs_is_skipped_at_load_time_and_named(tmp_path, log_messages,
+                                                                         mmagic_scope):
+    _save(str(tmp_path / 'a_good.png'))
+    (tmp_path / 'b_corrupt.png').write_bytes(_png_with_corrupt_data())
+    assert check_image(str(tmp_path / 'b_corrupt.png')) is None  # the cheap check passes it
+    dataset = FewShotImageDataset(str(tmp_path), [dict(type='LoadRGBImage')])
+    assert len(dataset) == 2
+
+    samples = [dataset[1], dataset[1]]  # the corrupt file, twice
+
+    assert [s['gt_path'] for s in samples] == [str(tmp_path / 'a_good.png')] * 2
+    assert all((s['gt'] == RED).all() for s in samples)
+    warnings = [msg for level, msg in log_messages if level == logging.WARNING]
+    assert len(warnings) == 1  # once per file
+    assert f"cannot read {str(tmp_path / 'b_corrupt.png')!r}" in warnings[0]
+    assert 'broken data stream' in warnings[0] and 'another image is used' in warnings[0]
+
+
+def test_special_files_are_named_as_what_they_are(tmp_path, log_messages):
+    _save(str(tmp_path / 'good.png'))
+    os.mkfifo(tmp_path / 'pipe.png')
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / 'socket.png'))
+    os.symlink('/dev/null', tmp_path / 'null.png')
+    os.symlink('loop.png', tmp_path / 'loop.png')
+    (tmp_path / 'folder.png').mkdir()
+    try:
+        dataset = FewShotImageDataset(str(tmp_path))
+    finally:
+        server.close()
+    assert len(dataset) == 1
+    warning = next(msg for level, msg in log_messages if level == logging.WARNING)
+    assert 'skipped 4 of 5 image file(s)' in warning
+    for line in ('pipe.png: FIFO (named pipe), not a regular file',
+                 'socket.png: socket, not a regular file',
+                 'null.png: character device, not a regular file',
+                 'loop.png: OSError: Too many levels of symbolic links'):
+        assert f'  {line}' in warning
+    assert any('subfolder(s) of' in msg and "'folder.png'" in msg for _, msg in log_messages)
+
+
+def test_check_image_never_opens_a_fifo(tmp_path):
+    os.mkfifo(tmp_path / 'pipe.png')
+
+    def blocked(signum, frame):
+        raise TimeoutError('check_image opened the FIFO and blocks')
+
+    previous = signal.signal(signal.SIGALRM, blocked)
+    signal.alarm(10)
+    try:
+        assert check_image(str(tmp_path / 'pipe.png')) == 'FIFO (named pipe), not a regular file'
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_non_utf8_file_names_keep_the_warning_in_the_log(tmp_path, mmagic_scope):
+    """A name that is not UTF-8 (a lone surrogate after os.fsdecode) would make the log's
+    encoder drop the whole warning."""
+    root = tmp_path / 'data'
+    _save(str(root / 'good.png'))
+    raw_root = os.fsencode(str(root))
+    with open(os.path.join(raw_root, b'bad\xff.png'), 'wb') as f:
+        f.write(b'not an image')
+    with open(os.path.join(raw_root, b'corrupt\xfe.png'), 'wb') as f:
+        f.write(_png_with_corrupt_data())
+    log_file = tmp_path / 'run.log'
+    MMLogger.get_instance(f'non_utf8_{os.getpid()}', log_file=str(log_file))
+
+    dataset = FewShotImageDataset(str(root), [dict(type='LoadRGBImage')])
+    corrupt = next(i for i in range(len(dataset))
+                   if 'corrupt' in dataset.get_data_info(i)['gt_path'])
+    assert dataset[corrupt]['gt_path'] == str(root / 'good.png')
+
+    log = log_file.read_text(encoding='utf-8')
+    assert 'skipped 1 of 3 image file(s)' in log
+    assert '  bad\\xff.png: UnidentifiedImageError' in log
+    assert "cannot read '" in log and "corrupt\\udcfe.png'" in log

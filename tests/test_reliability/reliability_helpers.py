@@ -13,6 +13,12 @@ this folder on ``PYTHONPATH``, see :func:`subprocess_env`).
 - ``ParamChangeRecorderHook``, ``CorruptWeightHook``, ``DumpStateHook``: observe or
   damage the model at chosen iterations, or dump each rank's weights.
 - ``DumpRandomnessHook``: write what each rank draws in its first training iteration.
+- ``StallValidationHook``: in the first validation iteration, create the marker file
+  ``$FASTGAN_TEST_STALL_MARKER`` and sleep, so that a test can kill the process during
+  validation (the variable is read here only).
+- ``PauseInIterationHook``: in training iteration ``$FASTGAN_TEST_PAUSE_ITER`` (after its
+  batch is loaded), create the marker file ``$FASTGAN_TEST_PAUSE_MARKER`` and sleep 3 s,
+  so that a test can signal the process in the middle of an iteration.
 - ``RecordingFrechetInceptionDistance``: mmagic's FID, also writing the features of the
   fakes it received (gathered from every rank).
 """
@@ -181,6 +187,28 @@ class DumpRandomnessHook(Hook):
                    Path(runner.work_dir, f'randomness_rank{get_rank()}.pt'))
 
 
+@HOOKS.register_module()
+class StallValidationHook(Hook):
+    """Stall in validation when ``$FASTGAN_TEST_STALL_MARKER`` is set (see the module)."""
+
+    def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        marker = os.environ.get('FASTGAN_TEST_STALL_MARKER')
+        if marker:
+            Path(marker).write_text(str(runner.iter))
+            time.sleep(300)
+
+
+@HOOKS.register_module()
+class PauseInIterationHook(Hook):
+    """Pause in one training iteration when ``$FASTGAN_TEST_PAUSE_ITER`` is set (see the
+    module); draws nothing, so the run's results are unchanged."""
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        if os.environ.get('FASTGAN_TEST_PAUSE_ITER') == str(runner.iter + 1):
+            Path(os.environ['FASTGAN_TEST_PAUSE_MARKER']).write_text(str(runner.iter + 1))
+            time.sleep(3)
+
+
 @METRICS.register_module()
 class RecordingFrechetInceptionDistance(FrechetInceptionDistance):
     """mmagic's FID that also writes what it evaluated, gathered from every process as the
@@ -270,13 +298,15 @@ def subprocess_env(**extra: str) -> dict:
     return env
 
 
-def start_training(config: Path, log: Path, *args: str,
-                   env: Optional[dict] = None) -> subprocess.Popen:
-    """Start ``tools/train.py CONFIG ARGS`` with stdout and stderr into ``log``."""
+def start_training(config: Path, log: Path, *args: str, env: Optional[dict] = None,
+                   **popen_args) -> subprocess.Popen:
+    """Start ``tools/train.py CONFIG ARGS --no-report`` with stdout and stderr into ``log``
+    (``popen_args``: more ``subprocess.Popen`` arguments, e.g. ``start_new_session``)."""
     with open(log, 'ab') as out:
-        return subprocess.Popen([sys.executable, TRAIN_SCRIPT, str(config), *args],
-                                cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                env=env or subprocess_env())
+        return subprocess.Popen([sys.executable, TRAIN_SCRIPT, str(config), *args,
+                                 '--no-report'], cwd=REPO_ROOT, stdout=out,
+                                stderr=subprocess.STDOUT, env=env or subprocess_env(),
+                                **popen_args)
 
 
 def wait_for(condition: Callable[[], bool], process: subprocess.Popen, log: Path,

@@ -270,6 +270,34 @@ def test_non_image_files_and_subfolders_are_ignored_with_one_line(odd_folder_run
     assert re.search(r"ignored 1 subfolder\(s\) .*'subfolder'.* because recursive=False", log)
 
 
+def _png_with_corrupt_data():
+    """A PNG whose chunks all have valid CRCs but whose zlib stream is broken (a reserved
+    deflate block type): only a full decode finds the fault."""
+    data = _encoded(Image.fromarray(_noise(64, 64)), 'PNG')
+    out, pos = bytearray(data[:8]), 8
+    while pos < len(data):
+        length, kind = struct.unpack('>I4s', data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b'IDAT':
+            body = body[:2] + b'\xff' * (length - 2)  # zlib header kept, then BTYPE=11
+        out += data[pos:pos + 8] + body + struct.pack('>I', zlib.crc32(kind + body))
+        pos += 12 + length
+    return bytes(out)
+
+
+def test_png_corrupt_behind_valid_crcs_is_skipped_while_training(tmp_path):
+    data = make_images(tmp_path / 'images', 1)
+    (data / 'corrupt_data.png').write_bytes(_png_with_corrupt_data())
+    cfg = tiny_config(tmp_path / 'work', data)  # batches of 2 of the 2 files: both drawn
+    runner, err = _train(cfg)
+    assert err is None, f'training stopped: {err!r}'
+    assert runner.iter == 2
+    assert len(runner.train_dataloader.dataset) == 2  # the build-time check passes it
+    assert re.search(r"WARNING - LoadRGBImage: cannot read '[^']*corrupt_data.png': OSError: "
+                     r'broken data stream.*another image is used in its place',
+                     _log_text(runner))
+
+
 # ------------------------------------------------------------------------ checkpoint cases
 @pytest.fixture(scope='module')
 def checkpoint(odd_folder_run):
@@ -354,9 +382,9 @@ def test_new_run_in_a_work_dir_of_an_earlier_run_keeps_its_files(tmp_path, image
         (work / name).write_bytes(checkpoint.read_bytes())
     (work / 'notes.txt').write_text('mine')
     cfg = tiny_config(work, images, **{'default_hooks.checkpoint.interval': 1})
-    runner, err = _train(cfg)  # max_keep_ckpts=1: prunes its own iter_1.pth only
+    runner, err = _train(cfg)  # max_keep_ckpts=2: keeps its own iter_1.pth and iter_2.pth
     assert err is None
-    assert sorted(p.name for p in work.glob('*.pth')) == earlier
+    assert sorted(p.name for p in work.glob('*.pth')) == sorted(earlier + ['iter_1.pth'])
     assert (work / 'notes.txt').read_text() == 'mine'
     replaced = torch.load(work / 'iter_2.pth', weights_only=True)['meta']['experiment_name']
     assert replaced == runner.experiment_name  # the file of the same name, as warned

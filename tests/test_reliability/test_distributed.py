@@ -14,6 +14,7 @@ stops before building anything with a message saying what to do (instead of PyTo
 error from inside DDP).
 """
 import copy
+import signal
 import subprocess
 import sys
 
@@ -32,6 +33,7 @@ from reliability_helpers import (
     subprocess_env,
     tail,
     tiny_config,
+    wait_for,
 )
 
 from fastgan_plugin.apis.config import load_config
@@ -160,6 +162,35 @@ def test_two_processes_train_checkpoint_and_resume_exactly(tmp_path):
         assert rank == 1 or unequal['buffers'] == []
 
 
+@pytest.mark.slow
+def test_sigterm_to_torchrun_checkpoints_every_rank_then_resumes(tmp_path):
+    """torchrun forwards SIGTERM to each worker's process group (data-loader workers
+    included); both ranks stop after the same iteration, whose checkpoint holds both RNG
+    states, and the run resumes from it."""
+    config, work = _config(tmp_path, **{'train_cfg.max_iters': 6,
+                                        'default_hooks.checkpoint.interval': 100,
+                                        'train_dataloader.num_workers': 1,
+                                        'train_dataloader.persistent_workers': True,
+                                        'custom_hooks': [dict(type='PauseInIterationHook')]})
+    log, marker = tmp_path / 'train.log', tmp_path / 'paused'
+    env = subprocess_env(FASTGAN_TEST_PAUSE_ITER='3', FASTGAN_TEST_PAUSE_MARKER=str(marker))
+    with open(log, 'ab') as out:
+        run = subprocess.Popen(
+            [sys.executable, '-m', 'torch.distributed.run', '--standalone',
+             '--nproc_per_node=2', TRAIN_SCRIPT, str(config), '--launcher', 'pytorch'],
+            cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    wait_for(marker.exists, run, log, TIMEOUT, 'iteration 3')
+    run.send_signal(signal.SIGTERM)
+    run.wait(timeout=TIMEOUT)  # torchrun itself ends with its SignalException (status 1)
+    assert last_checkpoint(work) == 'iter_3.pth', tail(log)
+    meta = load_checkpoint(work / 'iter_3.pth')['meta']
+    assert meta['iter'] == 3 and len(meta['rng_states']) == 2
+    assert f'Pre-empted by SIGTERM: saved {work}/iter_3.pth' in log.read_text()
+    assert torchrun(config, log, '--resume') == 0, tail(log)
+    assert 'resumed epoch: 0, iter: 3' in log.read_text()
+    assert last_checkpoint(work) == 'iter_6.pth'
+
+
 def test_sync_bn_on_the_cpu_is_refused_before_training(tmp_path):
     """One rank's command, as torchrun starts it (the check comes before any rendezvous)."""
     config, work = _config(tmp_path, sync_bn='torch')
@@ -172,7 +203,7 @@ def test_sync_bn_on_the_cpu_is_refused_before_training(tmp_path):
                                 stderr=subprocess.STDOUT, env=env, timeout=TIMEOUT).returncode
     assert status != 0
     text = log.read_text()
-    assert "ValueError: sync_bn='torch' needs GPUs" in text, tail(log)
+    assert "train.py: error: sync_bn='torch' needs GPUs" in text, tail(log)  # tool_utils.cli
     assert '--cfg-options sync_bn=None' in text
     assert not work.exists() or not list(work.glob('*.pth'))
 

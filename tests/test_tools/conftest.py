@@ -1,4 +1,5 @@
-"""A tiny FastGAN config and checkpoint for the tool tests, and ways to run a tool."""
+"""A tiny FastGAN config and checkpoint for the tool tests, a checkpoint that runs code, and
+ways to run a tool."""
 import importlib.util
 import os
 import subprocess
@@ -6,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.runner import save_checkpoint
 
 from fastgan_plugin.apis import init_model
@@ -13,7 +15,7 @@ from fastgan_plugin.apis import init_model
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools'
 
-# configs/fastgan/fastgan_256_obama.py made tiny: narrow networks, a short latent, L1 reconstruction.
+# configs/fastgan/fastgan_256_obama.py made tiny: narrow networks, short latent, L1 reconstruction.
 TINY_CONFIG = f"""
 _base_ = '{REPO / 'configs' / 'fastgan' / 'fastgan_256_obama.py'}'
 model = dict(
@@ -45,8 +47,8 @@ def _load_tool(name: str):
     return module
 
 
-def _run_tool(name: str, *args, cwd=None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
+def _run_tool(name: str, *args, cwd=None, env=None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONWARNINGS='ignore', **(env or {}))
     return subprocess.run([sys.executable, str(TOOLS / f'{name}.py'), *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
 
@@ -60,6 +62,29 @@ def load_tool():
 
 @pytest.fixture(scope='session')
 def run_tool():
-    """``run_tool(name, *args, cwd=None)`` runs ``tools/<name>.py`` as a command, the way
-    users do, and returns the ``CompletedProcess`` (text output captured)."""
+    """``run_tool(name, *args, cwd=None, env=None)`` runs ``tools/<name>.py`` as a command,
+    the way users do (``env``: extra environment variables), and returns the
+    ``CompletedProcess`` (text output captured)."""
     return _run_tool
+
+
+class _RunsCode:
+    """Unpickling this creates the file ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker), ))
+
+
+@pytest.fixture
+def code_checkpoint(tmp_path):
+    """``code_checkpoint(name, **entries)`` saves ``dict(entries, payload=...)`` as
+    ``tmp_path / name``, a checkpoint that creates ``tmp_path / 'code_ran'`` when unpickled
+    without ``weights_only=True``; returns its path."""
+    def save(name: str, **entries) -> Path:
+        torch.save(dict(entries, payload=_RunsCode(tmp_path / 'code_ran')), tmp_path / name)
+        return tmp_path / name
+
+    return save

@@ -1,11 +1,12 @@
 """tools/model_converters/convert_official_checkpoint.py: the official fixtures converted by
 the tool, then the user's path (written config + converted checkpoint -> init_model)
 reproduces them; the assembled checkpoint keeps the age of the official EMA."""
-import pathlib
+import ast
 
 import pytest
 import torch
 from mmagic.registry import MODELS
+from mmengine.config import Config
 
 from fastgan_plugin.apis import init_model
 from fastgan_plugin.models.editors.fastgan import SLEGenerator, load_official_checkpoint
@@ -138,19 +139,8 @@ def test_ema_age_is_the_official_iteration(official_fixture_dir, load_tool, sour
     assert ema.current_momentum() < 0.003
 
 
-class _RunsCode:
-    """Unpickling this creates ``marker``: a checkpoint that runs code when loaded."""
-
-    marker = None
-
-    def __reduce__(self):
-        return (pathlib.Path.touch, (pathlib.Path(self.marker), ))
-
-
-def test_checkpoint_that_runs_code_is_refused(tmp_path, run_tool):
-    _RunsCode.marker = str(tmp_path / 'code_ran')
-    evil = tmp_path / 'all_50000.pth'
-    torch.save(dict(g={}, d={}, payload=_RunsCode()), evil)
+def test_checkpoint_that_runs_code_is_refused(tmp_path, code_checkpoint, run_tool):
+    evil = code_checkpoint('all_50000.pth', g={}, d={})
     result = run_tool(TOOL, evil, tmp_path / 'out.pth')
     assert result.returncode == 1
     assert 'error:' in result.stderr and 'weights_only=True' in result.stderr
@@ -168,3 +158,29 @@ def test_file_that_is_not_an_official_checkpoint_is_refused(tmp_path, run_tool):
         result.stderr
     assert 'Traceback' not in result.stderr
     assert not (tmp_path / 'out.pth').exists()
+
+
+def test_file_names_are_written_as_data_not_code(official_fixture_dir, tmp_path, monkeypatch,
+                                                  run_tool):
+    """A file name with a newline and Python code stays one comment line of the config: not
+    run when the config is read, nor by tools/generate.py, and read back intact."""
+    # (an ``import`` statement would make MMEngine read the file as a lazy-import config)
+    name = "x.pth\n__import__('pathlib').Path('PWNED').touch()\n#"
+    source, checkpoint = tmp_path / name, tmp_path / f'{name}.pth'
+    source.write_bytes((official_fixture_dir / 'fastgan_official_256_ngf8.pth').read_bytes())
+    config = tmp_path / 'fastgan.py'
+    result = run_tool(TOOL, source, checkpoint, '--config-out', config, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    comments = dict(line[2:].split(': ', 1) for line in config.read_text().splitlines()
+                    if line.startswith(('# Official file: ', '# Checkpoint: ')))
+    assert ast.literal_eval(comments['Official file']) == name
+    assert ast.literal_eval(comments['Checkpoint']) == str(checkpoint)
+    monkeypatch.chdir(tmp_path)  # where the payload would write PWNED
+    assert Config.fromfile(str(config)).model.generator.out_act is None
+    result = run_tool('generate', config, checkpoint, '--num', '1', '--out', tmp_path / 'gen',
+                      '--device', 'cpu', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / 'gen' / 'seed_000000.png').is_file()
+    assert not (tmp_path / 'PWNED').exists()
+    meta = torch.load(checkpoint, map_location='cpu', weights_only=True)['meta']
+    assert meta['official_fastgan']['source'] == name

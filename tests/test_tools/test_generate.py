@@ -1,4 +1,5 @@
-"""tools/generate.py: one PNG per seed, the same bytes for the same seeds."""
+"""tools/generate.py: one PNG per seed, the same bytes for the same seeds; a checkpoint that
+would run code is refused in one line."""
 from PIL import Image
 
 
@@ -26,3 +27,19 @@ def test_sample_model_orig(tiny_files, tmp_path, load_tool):
         tool.main([config, checkpoint, '--num', '1', '--out', str(tmp_path / model),
                    '--sample-model', model])
     assert _files(tmp_path / 'ema') != _files(tmp_path / 'orig')
+
+
+def test_checkpoint_that_runs_code_is_refused_in_one_line(tiny_files, tmp_path, code_checkpoint,
+                                                          run_tool):
+    evil = code_checkpoint('evil.pth', state_dict={})
+    # torch.load without weights_only=True would unpickle anything under this variable
+    result = run_tool('generate', tiny_files[0], evil, '--out', tmp_path / 'out',
+                      env=dict(TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD='1'))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f'generate.py: error: {evil} was refused by '
+                               'torch.load(weights_only=True)')
+    assert lines[0].endswith('(--debug shows the traceback)')
+    assert not (tmp_path / 'code_ran').exists()
+    assert not (tmp_path / 'out').exists()

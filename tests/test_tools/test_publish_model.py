@@ -39,3 +39,14 @@ def test_refuses_a_file_without_state_dict(tmp_path, load_tool):
                        "'state_dict', got \\['weight'\\]"):
         load_tool('publish_model').main([str(source), str(tmp_path / 'out.pth')])
     assert list(tmp_path.iterdir()) == [source]
+
+
+def test_refuses_a_checkpoint_that_runs_code_in_one_line(tmp_path, code_checkpoint, run_tool):
+    evil = code_checkpoint('evil.pth', state_dict={})
+    result = run_tool('publish_model', evil, tmp_path / 'out.pth',
+                      env=dict(TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD='1'))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f'publish_model.py: error: {evil} was refused by '
+                                    'torch.load(weights_only=True)')
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ['evil.pth']

@@ -71,8 +71,7 @@ def tiny_options(features: Path, inception: Path, max_iters: int) -> list:
         f'train_cfg.max_iters={max_iters}', 'train_cfg.val_interval=2',
     ]
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False',
-                    f'{loader}.dataset.pipeline.1.size=128']
+        options += [f'{loader}.num_workers=0', f'{loader}.dataset.pipeline.1.size=128']
     for evaluator in ('val_evaluator', 'test_evaluator'):
         for index, name in enumerate(('fid', 'kid')):
             metric = f'{evaluator}.metrics.{index}'

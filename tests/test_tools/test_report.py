@@ -30,6 +30,7 @@ DEMO_CONFIG = str(REPO / 'configs' / 'fastgan' / 'fastgan_demo_cpu.py')
 ITERS = 6
 VIS_INTERVAL = 2
 REQUIRE_BROWSER_ENV = 'FASTGAN_REQUIRE_BROWSER'
+HTML_NAME = 'copies <img src=x onerror=alert(1)>'  # must show as text, not as an image
 
 pytestmark = pytest.mark.slow  # real training runs
 
@@ -100,7 +101,8 @@ def decode(uri: str) -> Image.Image:
 def reports(tmp_path_factory, tiny_files, load_tool, run_tool):
     """Two reports of one run: ``default`` (best checkpoint, the training images; MP4 when
     imageio-ffmpeg is installed) and ``copies`` (the trained-like ``tiny_files`` checkpoint,
-    compared with a 'training set' of its own samples, the video as GIF)."""
+    compared with a 'training set' of its own samples, the video as GIF, in a folder whose
+    name is HTML)."""
     root = tmp_path_factory.mktemp('report_run')
     work_dir = train_tiny_run(root)
     result = run_tool('report', work_dir)
@@ -110,7 +112,7 @@ def reports(tmp_path_factory, tiny_files, load_tool, run_tool):
     assert 'report: 100%' in result.stderr  # the progress bar
 
     checkpoint = tiny_files[1]
-    copies_data = str(root / 'copies')
+    copies_data = str(root / HTML_NAME)
     generate_to_folder(init_model(tiny_files[0], checkpoint), copies_data, range(16))
     copies = str(root / 'copies.html')
     real_find_spec = importlib.util.find_spec
@@ -170,6 +172,7 @@ def test_verdict_of_samples_that_copy_the_training_set(reports):
     assert 'Likely memorisation' in text
     assert '16 of 16 samples (score 1.00)' in text
     assert 'given with --checkpoint' in text
+    assert f'{HTML_NAME} (16 images)' in text  # escaped: the page has only data: images
 
 
 def test_verdict_of_samples_that_do_not_copy(reports):

@@ -1,6 +1,7 @@
 """tools/tool_utils/cli.py: the arguments shared by the runner tools and the sampling tools."""
 import argparse
 import os
+import sys
 
 import pytest
 from PIL import Image
@@ -11,6 +12,7 @@ from tool_utils.cli import (
     add_seed_arguments,
     config_from_runner_args,
     positive_int,
+    run,
     seeds_from_args,
 )
 
@@ -47,3 +49,48 @@ def test_positive_int_refuses_zero():
     assert positive_int('2') == 2
     with pytest.raises(argparse.ArgumentTypeError, match='positive'):
         positive_int('0')
+
+
+@pytest.mark.parametrize('value, reason', [
+    ('foo', 'not KEY=VALUE'),
+    ('a=[1,2', 'brackets do not match'),
+    ('a=(1,[2)]', 'brackets do not match'),
+])
+def test_a_bad_cfg_option_is_a_usage_error_naming_it(capsys, value, reason):
+    parser = argparse.ArgumentParser(prog='train.py')
+    add_runner_arguments(parser, work_dir_help='logs')
+    with pytest.raises(SystemExit) as exit_status:
+        parser.parse_args([CONFIG, '--cfg-options', 'a.b=1', value])
+    assert exit_status.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f'train.py: error: argument --cfg-options: {value!r}: {reason}')
+
+
+def test_cfg_options_still_parse_as_mmengine_parses_them():
+    parser = argparse.ArgumentParser()
+    add_runner_arguments(parser, work_dir_help='logs')
+    args = parser.parse_args([CONFIG, '--cfg-options', 'a=1', 'b=[1,(2,3)]', 'c=x,y', 'd=None'])
+    assert args.cfg_options == {'a': 1, 'b': [1, (2, 3)], 'c': ['x', 'y'], 'd': None}
+
+
+def test_a_config_mistake_stops_config_from_runner_args(tmp_path):
+    parser = argparse.ArgumentParser()
+    add_runner_arguments(parser, work_dir_help='logs')
+    args = parser.parse_args([CONFIG, '--cfg-options', 'trian_cfg.max_iters=3'])
+    with pytest.raises(ValueError, match="unknown key 'trian_cfg': did you mean 'train_cfg'"):
+        config_from_runner_args(args)
+
+
+def test_a_config_syntax_error_ends_in_one_line_naming_file_and_line(tmp_path, monkeypatch,
+                                                                      capsys):
+    base = tmp_path / 'base.py'
+    base.write_text('a = 1\nb = [1,\n')
+    (tmp_path / 'child.py').write_text("_base_ = './base.py'\n")
+    parser = argparse.ArgumentParser()
+    add_runner_arguments(parser, work_dir_help='logs')
+    monkeypatch.setattr(sys, 'argv', ['train.py', str(tmp_path / 'child.py')])
+    with pytest.raises(SystemExit) as exit_status:
+        run(lambda: config_from_runner_args(parser.parse_args()))
+    assert str(exit_status.value) == (
+        f"train.py: error: config file {base}, line 2 (b = [1,): '[' was never closed "
+        '(--debug shows the traceback)')

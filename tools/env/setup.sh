@@ -4,7 +4,7 @@
 #   bash tools/env/setup.sh          # idempotent: seconds when everything is in place
 #
 # Steps: virtual environment -> torch -> runtime packages -> mmagic -> mmcv (compiled ops)
-# -> fastgan_plugin (editable) and test tools -> import check.
+# -> fastgan_plugin (the checkout, on the path) and test tools -> import check.
 # mmcv 2.1.0 has no wheel for current torch on PyPI: it is built once from the PyPI source
 # archive and the wheel is cached outside the checkout, keyed by the mmcv, torch, Python
 # and CPU/CUDA versions, so later set-ups (and CI on a clean clone) install it in seconds.
@@ -104,19 +104,8 @@ assert Version("2.0.0") <= Version(mmcv.__version__) < Version("2.2.0"), mmcv.__
 EOF
 }
 
-# The C++ standard torch's headers need, read from ATen.h's "#error C++NN or later" line
-# (C++20 from torch 2.10 on, C++17 before).
-cxx_standard() {
-  "$PY_BIN" - <<'EOF'
-import pathlib, re, torch
-hdr = pathlib.Path(torch.__file__).parent / "include" / "ATen" / "ATen.h"
-found = re.search(r"C\+\+(\d+) or later", hdr.read_text()) if hdr.exists() else None
-print(f"c++{found.group(1)}" if found else "c++17")
-EOF
-}
-
 build_mmcv_wheel() {
-  local wheel_dir="$1" cuda="$2" src std
+  local wheel_dir="$1" cuda="$2"
   mkdir -p "$CACHE/downloads"
   local archive="$CACHE/downloads/mmcv-$MMCV_VERSION.tar.gz"
   if [ ! -s "$archive" ]; then
@@ -133,31 +122,15 @@ build_mmcv_wheel() {
       curl -fsSL -o "$archive.part" "$url" && mv "$archive.part" "$archive"
     fi
   fi
-  src=$(mktemp -d)
-  tar xzf "$archive" -C "$src"
-  src="$src/mmcv-$MMCV_VERSION"
-  std=$(cxx_standard)
-  # mmcv 2.1.0 hard-codes -std=c++17. Use the standard torch needs, and -O1 -g0 instead of
-  # Python's default -O3 -g: about half the compile time, and FastGAN uses no mmcv op.
-  "$PY_BIN" - "$src/setup.py" "$std" <<'EOF'
-import sys
-path, std = sys.argv[1], sys.argv[2]
-text = open(path).read()
-cxx_old = "extra_compile_args['cxx'] = ['-std=c++17']"
-nvcc_old = "extra_compile_args['nvcc'] += ['-std=c++17']"
-if text.count(cxx_old) != 1 or text.count(nvcc_old) != 1:
-    sys.exit(f"unexpected mmcv setup.py layout in {path}: cannot set the C++ standard")
-text = text.replace(cxx_old, f"extra_compile_args['cxx'] = ['-std={std}', '-O0', '-g0']")
-text = text.replace(nvcc_old, f"extra_compile_args['nvcc'] += ['-std={std}']")
-open(path, "w").write(text)
-EOF
-  log "compiling mmcv $MMCV_VERSION ops (-std=$std, $( [ "$cuda" = 1 ] && echo 'CPU+CUDA' || echo 'CPU only'), MAX_JOBS=${MAX_JOBS:-$(nproc)}): about 15-20 min on 2 cores"
+  local jobs="${MAX_JOBS:-$(nproc)}"
+  # 77 C++ sources at about 7.6 core-seconds each (-O0 -g0: 291 s on 2 cores, docs/benchmarks.md).
+  log "compiling mmcv $MMCV_VERSION ops ($( [ "$cuda" = 1 ] && echo 'CPU+CUDA, much longer' || echo 'CPU only'), MAX_JOBS=$jobs): about $(( (77 * 76 / 10 / jobs + 59) / 60 )) min"
   pip_install ninja
+  FORCE_CUDA="$cuda" MAX_JOBS="$jobs" PYTHON="$PY_BIN" \
+    bash "$ROOT/tools/env/build_mmcv.sh" "$archive" "$wheel_dir.part"
   mkdir -p "$wheel_dir"
-  (cd "$src" && MMCV_WITH_OPS=1 FORCE_CUDA="$cuda" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-    "$PY_BIN" -m pip wheel --no-deps --no-build-isolation -w "$wheel_dir.part" .)
   mv "$wheel_dir.part"/mmcv-*.whl "$wheel_dir/"
-  rm -rf "$wheel_dir.part" "$(dirname "$src")"
+  rm -rf "$wheel_dir.part"
 }
 
 step_mmcv() {
@@ -179,8 +152,20 @@ step_mmcv() {
   mmcv_usable || { log "mmcv installed but mmcv.ops does not import"; return 1; }
 }
 
+# The checkout itself is the installed package: a .pth file puts it on the venv's path, and
+# fastgan_plugin/.mim links to its configs and tools (setup.py's add_mim_extension). Not
+# `pip install -e`: MMEngine looks for an installed distribution's configs in site-packages
+# (get_installed_path), where an editable install has no package folder, so
+# `fastgan_plugin::` config paths would not resolve. The .pth is written before an earlier
+# install is removed, so the package stays importable throughout.
 step_project() {
-  pip_install --no-deps --no-build-isolation -e "$ROOT"
+  local site
+  site=$("$PY_BIN" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  printf '%s\n' "$ROOT" > "$site/fastgan_plugin_checkout.pth"
+  if "$PY_BIN" -m pip show --quiet fastgan_plugin >/dev/null 2>&1; then
+    "$PY_BIN" -m pip uninstall --quiet --yes fastgan_plugin
+  fi
+  (cd "$ROOT" && "$PY_BIN" -c 'import setup; setup.add_mim_extension(link=True)')
   pip_install -r "$ROOT/requirements/tests.txt"
   install_chromium
 }
@@ -208,10 +193,10 @@ install_chromium() {
 
 step_check() {
   "$PY_BIN" - <<'EOF'
+import fastgan_plugin  # first: it tells albumentations (imported by mmagic) not to ask PyPI
 import mmcv, mmengine, mmagic, torch
 from mmagic.utils import register_all_modules
 register_all_modules()
-import fastgan_plugin
 print(f"[setup] torch {torch.__version__}, mmengine {mmengine.__version__}, "
       f"mmcv {mmcv.__version__}, mmagic {mmagic.__version__}, "
       f"fastgan_plugin {fastgan_plugin.__version__}")
@@ -235,7 +220,7 @@ run_step "torch + torchvision" "check that pip reaches PyPI (or your local wheel
 run_step "runtime packages" "see the pip error above; requirements/runtime.txt lists the verified versions" step_runtime
 run_step "mmagic" "check that pip reaches PyPI" step_mmagic
 run_step "mmcv with compiled ops" "the build needs gcc/g++ and Python headers (Debian: apt-get install build-essential python3-dev); GPU users can install a prebuilt mmcv 2.1.0 into $VENV instead (README, 'GPU')" step_mmcv
-run_step "fastgan_plugin (editable) and test tools" "see the pip error above" step_project
+run_step "fastgan_plugin (the checkout) and test tools" "see the pip error above" step_project
 run_step "import check" "a package above is missing or of the wrong version; delete $VENV and run again" step_check
 fingerprint > "$STAMP"
 log "ready in $(( $(date +%s) - SETUP_START )) s: $VENV"

@@ -118,15 +118,15 @@ OFFICIAL_CONFIG_TEMPLATE = """\
 # FastGAN converted from an official FastGAN-pytorch checkpoint by
 # tools/model_converters/convert_official_checkpoint.py (see docs/model_zoo.md).
 {header}# The generator works in RGB, as the official weights were trained.
-_base_ = 'fastgan_plugin::_base_/models/fastgan_{im_size}.py'
+_base_ = {base!r}
 
 model = dict(
     generator=dict(
-        im_size={im_size},
-        ngf={ngf},
-        nz={nz},
+        im_size={im_size!r},
+        ngf={ngf!r},
+        nz={nz!r},
         {out_act}),
-    discriminator=dict(im_size={im_size}, ndf={ndf}))
+    discriminator=dict(im_size={im_size!r}, ndf={ndf!r}))
 """
 # The output activation line of the config: the official generator applies tanh only at 1024.
 TANH_OUT_ACT = "# The official generator applies tanh at 1024.\n        out_act='tanh'"
@@ -144,7 +144,9 @@ def official_model_config(meta: Mapping, checkpoint: Optional[str] = None,
     official generator returns raw values, and ``'tanh'`` at 1024, where it applies tanh.
     It holds only ``model``, so it serves :func:`~fastgan_plugin.apis.init_model` and the
     tools as it is, and is the model base of an experiment config (with a dataset and the
-    runtime base beside it, and ``load_from`` set to the checkpoint).
+    runtime base beside it, and ``load_from`` set to the checkpoint). Numbers are written as
+    ``int``, names with ``repr()``: a file name with a newline or quotes stays one comment
+    line and is never code.
 
     Args:
         meta (Mapping): ``im_size``, ``ngf``, ``ndf``, ``nz`` (the ``meta`` of
@@ -155,15 +157,12 @@ def official_model_config(meta: Mapping, checkpoint: Optional[str] = None,
     Returns:
         str: Python config text.
     """
-    im_size = meta['im_size']
-    header = [f'# Official file: {source}'] if source is not None else []
-    header += [f'# Checkpoint: {checkpoint}'] if checkpoint is not None else []
+    im_size, ngf, ndf, nz = (int(meta[key]) for key in ('im_size', 'ngf', 'ndf', 'nz'))
+    header = [f'# Official file: {source!r}\n'] if source is not None else []
+    header += [f'# Checkpoint: {checkpoint!r}\n'] if checkpoint is not None else []
     return OFFICIAL_CONFIG_TEMPLATE.format(
-        header=''.join(line + '\n' for line in header),
-        im_size=im_size,
-        ngf=meta['ngf'],
-        ndf=meta['ndf'],
-        nz=meta['nz'],
+        header=''.join(header), base=f'fastgan_plugin::_base_/models/fastgan_{im_size}.py',
+        im_size=im_size, ngf=ngf, ndf=ndf, nz=nz,
         out_act=(TANH_OUT_ACT if im_size == 1024 else RAW_OUT_ACT).format(im_size=im_size))
 
 

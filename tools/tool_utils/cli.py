@@ -11,9 +11,24 @@ from mmengine.config import Config, DictAction
 
 from fastgan_plugin.apis.config import load_config
 from fastgan_plugin.apis.inference import SAMPLE_MODELS, init_model
+from fastgan_plugin.utils.config_check import check_config
 from fastgan_plugin.utils.dist import setup_cpu_distributed
 
-CONFIG_HELP = 'config file, or fastgan_plugin::<name>.py'
+CONFIG_HELP = 'config file, or fastgan_plugin::fastgan/<name>.py'
+
+
+class CfgOptionsAction(DictAction):
+    """MMEngine's ``--cfg-options`` parser, with a usage error naming the bad KEY=VALUE
+    (MMEngine's raises a bare ValueError, AssertionError or RecursionError)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for value in values:
+            try:
+                super().__call__(parser, namespace, [value], option_string)
+            except (ValueError, AssertionError, RecursionError) as error:
+                reason = ('not KEY=VALUE' if '=' not in value else str(error) if
+                          isinstance(error, ValueError) else 'brackets do not match')
+                raise argparse.ArgumentError(self, f'{value!r}: {reason}') from error
 
 
 def positive_int(text: str) -> int:
@@ -39,7 +54,7 @@ def add_runner_arguments(parser: argparse.ArgumentParser, work_dir_help: str) ->
                         help='folder of images for training and for the real images of '
                         "FID / KID: sets the config's data_root and the data_root of "
                         'train_dataloader, val_dataloader and test_dataloader')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config entries, e.g. train_cfg.max_iters=1000')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher for distributed runs')
@@ -51,11 +66,13 @@ def config_from_runner_args(args: argparse.Namespace) -> Config:
 
     Sets ``LOCAL_RANK`` from ``--local-rank`` where the launcher did not, reads the config
     (:func:`~fastgan_plugin.apis.config.load_config`: overrides, work dir, data root),
-    sets its launcher and, for ``--launcher pytorch`` without a GPU, starts the gloo
-    process group (:func:`~fastgan_plugin.utils.dist.setup_cpu_distributed`).
+    refuses its mistakes (:func:`~fastgan_plugin.utils.config_check.check_config`), sets
+    its launcher and, for ``--launcher pytorch`` without a GPU, starts the gloo process
+    group (:func:`~fastgan_plugin.utils.dist.setup_cpu_distributed`).
     """
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, args.cfg_options, args.work_dir, args.data_root)
+    check_config(cfg)
     cfg.launcher = args.launcher
     setup_cpu_distributed(cfg)
     return cfg
@@ -80,7 +97,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, out: str,
                         '(default: ema)')
     parser.add_argument('--batch-size', type=positive_int, default=8,
                         help='images per generator call (default: 8)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config entries, e.g. model.generator.out_act=None')
     parser.add_argument('--out', default=out, help=f'{out_help} (default: {out})')
 

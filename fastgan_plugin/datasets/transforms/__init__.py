@@ -1,4 +1,3 @@
-"""Data transforms, registered into mmagic's ``TRANSFORMS`` registry."""
 from .loading import LoadRGBImage, pil_to_rgb
 from .resize import ResizeToSquare
 

@@ -1,12 +1,6 @@
-"""Resize an image to a square, by default without stretching it.
-
-The official FastGAN resizes every image to (im_size, im_size) with torchvision's
-``Resize`` (Pillow, bilinear), which stretches non-square images. :class:`ResizeToSquare`
-keeps the aspect ratio and either crops or pads; ``mode='stretch'`` with
-``interpolation='bilinear', reducing_gap=None`` is the official resize, pixel for pixel.
-"""
+"""Resize an image to a square, by default without stretching it."""
 from collections.abc import Sequence
-from typing import Optional, Tuple, Union
+from typing import Optional, Union
 
 import numpy as np
 from mmagic.registry import TRANSFORMS
@@ -24,89 +18,50 @@ _INTERPOLATIONS = {
     'area': Image.Resampling.BOX,
     'lanczos': Image.Resampling.LANCZOS,
 }
-_MODES = ('crop', 'pad', 'stretch')
 
 
 @TRANSFORMS.register_module()
 class ResizeToSquare(BaseTransform):
-    """Resize ``results[key]`` to ``size`` x ``size``, by default keeping its aspect ratio.
+    """Resize ``results[key]``, an (H, W, 3) ``uint8`` array, to (size, size, 3).
 
-    - ``mode='crop'``: scale so the short side is ``size``, keep the centre square.
-      Resampling reads only the kept square (PIL ``resize(box=...)``), so it is exact
-      and does not resample pixels that are then thrown away.
-    - ``mode='pad'``: scale so the long side is ``size``, centre the image on a
-      ``pad_value`` canvas.
-    - ``mode='stretch'``: scale width and height independently to ``size``, as the
-      official code does (non-square images are distorted).
-
-    Images smaller than ``size`` are upscaled; an image already ``size`` x ``size`` is
-    returned unchanged. With ``reducing_gap`` set, very large images are first shrunk by an
-    integer factor with a box filter (Pillow's ``reducing_gap``), which is fast and
-    visually identical but not bit-identical to a plain resize.
-
-    Interpolation defaults to ``'bicubic'``: Pillow's filters are antialiased when
-    shrinking (the kernel widens with the scale factor, so no aliasing from large
-    photos) and bicubic stays sharp when enlarging small images, where ``'area'`` (a box
-    filter) turns into blocky nearest-neighbour. The official code used bilinear (also
-    antialiased by Pillow when shrinking).
-
-    Required keys: ``{key}`` (np.ndarray (H, W, 3) uint8, as :class:`LoadRGBImage` gives).
-
-    Modified keys: ``{key}`` (np.ndarray (size, size, 3) uint8, same channel order).
+    ``mode='crop'`` scales the short side to ``size`` and keeps the centre square (resampling
+    only that square), ``'pad'`` scales the long side and centres the image on ``pad_value``,
+    ``'stretch'`` scales each side, as the official code (torchvision ``Resize``; pixel for
+    pixel with ``interpolation='bilinear', reducing_gap=None``). An image already ``size``
+    square is returned as it is.
 
     Args:
-        size (int): Output side length in pixels, e.g. the model's ``im_size``.
+        size (int): Output side, the model's ``im_size``.
         key (str): Results key of the image. Defaults to ``'gt'``.
-        mode (str): ``'crop'``, ``'pad'`` or ``'stretch'``. Defaults to ``'crop'``:
-            padding bars would be learnt by the generator as part of the images, and
-            stretching distorts non-square images (official: ``'stretch'``).
-        pad_value (int | Sequence[int]): Padding colour for ``mode='pad'``, one integer
-            for all channels or three, in [0, 255], in the image's channel order.
-            Defaults to 255 (white, as :class:`LoadRGBImage` composites transparency).
-        interpolation (str): One of ``'bicubic'``, ``'area'``, ``'bilinear'``,
-            ``'lanczos'``, ``'nearest'``. Defaults to ``'bicubic'``.
-        reducing_gap (float, optional): Pillow's ``reducing_gap``: shrink by an integer
-            factor with a box filter while the remaining scale stays >= this gap, then
-            resample. Defaults to 3.0 (much faster on very large photos); None resamples
-            in one pass, as torchvision's ``Resize`` (the official code) does.
+        mode (str): ``'crop'``, ``'pad'`` or ``'stretch'``. Defaults to ``'crop'`` (padding
+            bars would be learnt as part of the images; stretching distorts).
+        pad_value (int | Sequence[int]): Padding colour, one or three values in [0, 255].
+            Defaults to 255 (white).
+        interpolation (str): A key of :data:`_INTERPOLATIONS` (antialiased when shrinking).
+            Defaults to ``'bicubic'`` (sharp when enlarging, where ``'area'`` is blocky).
+        reducing_gap (float, optional): Pillow's: shrink by an integer factor with a box
+            filter first (fast on large photos, not bit-identical); None: one pass.
+            Defaults to 3.0.
     """
 
-    def __init__(self,
-                 size: int,
-                 *,
-                 key: str = 'gt',
-                 mode: str = 'crop',
-                 pad_value: Union[int, Sequence[int]] = 255,
-                 interpolation: str = 'bicubic',
+    def __init__(self, size: Optional[int] = None, *, key: str = 'gt', mode: str = 'crop',
+                 pad_value: Union[int, Sequence[int]] = 255, interpolation: str = 'bicubic',
                  reducing_gap: Optional[float] = 3.0) -> None:
-        if size is None:  # the FastGAN dataset base leaves it to load_config
-            raise ValueError(
-                'ResizeToSquare: size must be a positive integer, got None; FastGAN configs '
-                'leave it out and fastgan_plugin.apis.load_config (used by the tools and '
-                'init_model) sets it to model.generator.im_size: load the config with it, '
-                'or set the size in the pipeline')
+        if size is None:  # left out of a pipeline: name the fix, not a missing argument
+            raise ValueError("ResizeToSquare: size must be a positive integer, got None; set it "
+                             "to the model's im_size, as configs/_base_/datasets/"
+                             'few_shot_imgs_<size>.py do')
         self.size = check_int(size, 'size', minimum=1, what='a positive integer')
         self.key = check_str(key, 'key')
-        self.mode = check_choice(mode, 'mode', _MODES)
+        self.mode = check_choice(mode, 'mode', ('crop', 'pad', 'stretch'))
         self.interpolation = check_choice(interpolation, 'interpolation', _INTERPOLATIONS)
         self.reducing_gap = check_number(reducing_gap, 'reducing_gap', minimum=1, optional=True)
         if isinstance(pad_value, int) and not isinstance(pad_value, bool):
             pad_value = (pad_value, ) * 3
-        self.pad_value: Tuple[int, int, int] = check_rgb_color(pad_value, 'pad_value')
+        self.pad_value = check_rgb_color(pad_value, 'pad_value')
 
     def transform(self, results: dict) -> dict:
-        """Resize the image.
-
-        Args:
-            results (dict): Holds ``results[key]``.
-
-        Returns:
-            dict: ``results`` with ``results[key]`` of shape (size, size, 3).
-
-        Raises:
-            KeyError: If ``key`` is missing.
-            TypeError: If the image is not a (H, W, 3) ``uint8`` array.
-        """
+        """Replace ``results[key]`` by the square image."""
         if self.key not in results:
             raise KeyError(f'ResizeToSquare: results have no {self.key!r} (keys: '
                            f'{sorted(results)}); put LoadRGBImage(key={self.key!r}) before it')
@@ -117,31 +72,25 @@ class ResizeToSquare(BaseTransform):
                          if isinstance(img, np.ndarray) else type(img).__name__)
             raise TypeError(f'ResizeToSquare: results[{self.key!r}] must be a uint8 array of '
                             f'shape (H, W, 3) as LoadRGBImage gives, got a {described}')
-        if img.shape[:2] != (self.size, self.size):  # else unchanged, without a copy
-            results[self.key] = self._resize(Image.fromarray(img))
-        return results
-
-    def _resize(self, img: Image.Image) -> np.ndarray:
-        """Crop, pad or stretch ``img`` to a ``size`` x ``size`` array."""
-        width, height = img.size
-        resample = _INTERPOLATIONS[self.interpolation]
-        if self.mode == 'stretch':
-            return np.array(img.resize((self.size, self.size), resample,
-                                       reducing_gap=self.reducing_gap))
+        if img.shape[:2] == (self.size, self.size):
+            return results
+        height, width = img.shape[:2]
+        size, box = (self.size, self.size), None
         if self.mode == 'crop':
             side = min(width, height)
             left, top = (width - side) / 2, (height - side) / 2
-            out = img.resize((self.size, self.size), resample,
-                             box=(left, top, left + side, top + side),
-                             reducing_gap=self.reducing_gap)
-            return np.array(out)
-        scale = self.size / max(width, height)
-        new_w = min(self.size, max(1, round(width * scale)))
-        new_h = min(self.size, max(1, round(height * scale)))
-        resized = img.resize((new_w, new_h), resample, reducing_gap=self.reducing_gap)
-        canvas = Image.new('RGB', (self.size, self.size), self.pad_value)
-        canvas.paste(resized, ((self.size - new_w) // 2, (self.size - new_h) // 2))
-        return np.array(canvas)
+            box = (left, top, left + side, top + side)
+        elif self.mode == 'pad':
+            scale = self.size / max(width, height)
+            size = tuple(min(self.size, max(1, round(side * scale))) for side in (width, height))
+        out = Image.fromarray(img).resize(size, _INTERPOLATIONS[self.interpolation], box=box,
+                                          reducing_gap=self.reducing_gap)
+        if self.mode == 'pad':
+            canvas = Image.new('RGB', (self.size, self.size), self.pad_value)
+            canvas.paste(out, ((self.size - size[0]) // 2, (self.size - size[1]) // 2))
+            out = canvas
+        results[self.key] = np.array(out)
+        return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(size={self.size}, key={self.key!r}, '

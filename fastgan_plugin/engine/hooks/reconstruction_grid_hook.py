@@ -12,20 +12,10 @@ from ...utils.model import unwrap_model
 
 @HOOKS.register_module()
 class ReconstructionGridHook(Hook):
-    """Every ``interval`` iterations, save a grid of the discriminator's decoders.
-
-    One row per real image of the current batch, columns: real | decoded big |
-    decoded small | quadrant | decoded quadrant, all at 128x128. The grid goes to
-    every visualizer backend (``<work_dir>/<timestamp>/vis_data/vis_image`` with
-    ``VisBackend``, TensorBoard with ``TensorboardVisBackend``) as ``reconstruction``.
-
-    The discriminator runs in eval mode under ``no_grad`` so that drawing the grid
-    changes neither its BatchNorm statistics nor its spectral-norm vectors.
-
-    Args:
-        interval (int): Iterations between grids. Defaults to 1000.
-        n_samples (int): Rows (images of the batch) in the grid. Defaults to 8.
-    """
+    """Every ``interval`` iterations, send the visualizer an image ``'reconstruction'``: one
+    row for each of the first ``n_samples`` real images of the batch, columns real | decoded
+    big | decoded small | quadrant | decoded quadrant, each 128x128. The discriminator runs
+    in eval mode under ``no_grad``: its BatchNorm statistics and spectral-norm vectors stay."""
     priority = 'LOW'
 
     def __init__(self, interval: int = 1000, n_samples: int = 8) -> None:

@@ -6,23 +6,18 @@ from typing import Optional, Union
 import torch
 from mmagic.registry import OPTIM_WRAPPERS
 from mmengine.device import get_device
-from mmengine.optim import AmpOptimWrapper, OptimWrapper
+from mmengine.optim import OptimWrapper
 from torch import nn
 
-from fastgan_plugin.compat import amp_optim_wrapper_init
 from fastgan_plugin.utils.validation import check_choice
 
 AUTOCAST_DEVICES = ('cuda', 'cpu')
-#: ``dtype`` choices: ``'auto'`` picks the fastest the hardware computes natively.
-AMP_DTYPES = ('auto', 'float16', 'bfloat16')
-# Measured on an AVX-512F CPU without AVX512-BF16 / AMX (docs/benchmarks.md).
-EMULATED_BF16_SLOWDOWN = '2.5-2.8x'
+AMP_DTYPES = ('auto', 'float16', 'bfloat16')  # 'auto': the fastest the hardware has
 
 
 def cpu_has_native_bf16() -> bool:
-    """Whether this CPU has bfloat16 instructions (x86 AVX512-BF16 or AMX), which oneDNN
-    needs to make bfloat16 convolutions faster than float32 ones; elsewhere torch emulates
-    them, slower than float32. Asks torch's own CPU feature query (``torch.cpu``)."""
+    """Whether this CPU has bfloat16 instructions (x86 AVX512-BF16 or AMX), without which
+    oneDNN emulates bfloat16 convolutions, slower than float32 (torch's CPU feature query)."""
     queries = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
     return any(getattr(torch.cpu, name, lambda: False)() for name in queries)
 
@@ -33,18 +28,11 @@ def cuda_has_native_bf16() -> bool:
 
 
 def resolve_amp_dtype(dtype: str, device_type: str) -> Optional[torch.dtype]:
-    """The autocast dtype to train with on ``device_type``, or None for float32.
+    """The autocast dtype for ``dtype`` (:data:`AMP_DTYPES`) on ``device_type``; None: float32.
 
-    - ``'auto'`` on CUDA: bfloat16 where the GPU has it natively, else float16 (with
-      dynamic loss scaling, see ``loss_scale='auto'``);
-    - ``'auto'`` on a CPU: bfloat16 where the CPU has it natively
-      (:func:`cpu_has_native_bf16`); else float32, with a warning: emulated bfloat16 made a
-      FastGAN step 2.5-2.8x slower than float32 (docs/benchmarks.md);
-    - ``'bfloat16'``: bfloat16 as asked, with a warning where it is emulated;
-    - ``'float16'``: float16 on CUDA; refused on a CPU, where it is many times slower.
-
-    Raises:
-        ValueError: An unknown dtype, or float16 on a CPU.
+    ``'auto'``: bfloat16 where native; else float16 on CUDA, float32 on a CPU (with a
+    warning). ``'bfloat16'``: as asked (a warning where emulated). ``'float16'``: CUDA only
+    (``ValueError`` on a CPU, where it is many times slower than float32).
     """
     check_choice(dtype, 'dtype', AMP_DTYPES)
     if device_type == 'cpu' and dtype == 'float16':
@@ -55,8 +43,7 @@ def resolve_amp_dtype(dtype: str, device_type: str) -> Optional[torch.dtype]:
     if device_type == 'cpu':
         native_bf16 = cpu_has_native_bf16()
         why = ('this CPU has neither AVX512-BF16 nor AMX, so bfloat16 is emulated: a FastGAN '
-               f'step measured {EMULATED_BF16_SLOWDOWN} slower than float32 on such a CPU '
-               '(docs/benchmarks.md)')
+               'step measured 2.5-2.8x slower than float32 on such a CPU (docs/benchmarks.md)')
     else:
         native_bf16 = cuda_has_native_bf16()
         why = ('this GPU has no native bfloat16 (compute capability < 8.0), so it is '
@@ -78,40 +65,28 @@ def resolve_amp_dtype(dtype: str, device_type: str) -> Optional[torch.dtype]:
 
 
 @OPTIM_WRAPPERS.register_module()
-class MixedPrecisionOptimWrapper(AmpOptimWrapper):
-    """``AmpOptimWrapper`` for CUDA and CPU, on ``torch.amp``'s device-generic API, with the
-    autocast dtype chosen by what the hardware computes natively.
+class MixedPrecisionOptimWrapper(OptimWrapper):
+    """Mixed precision on CUDA and CPU: ``torch.autocast`` plus ``torch.amp.GradScaler``.
 
-    MMEngine's ``AmpOptimWrapper`` asserts that a GPU (or NPU, MLU, MUSA) is present and
-    builds ``torch.cuda.amp.GradScaler``, so mixed precision cannot run on a CPU. This
-    wrapper keeps its interface and behaviour (``update_params``, gradient clipping on
-    unscaled gradients, the loss scaler saved in the optimizer state dict) and differs in:
-
-    - autocast: :meth:`optim_context` enters ``torch.autocast(device_type, cast_dtype)``,
-      so every forward pass run inside it (FastGAN runs the generator, the discriminator and
-      the LPIPS network there) computes convolutions and matrix products in that dtype;
-    - the dtype: ``'auto'`` (default) is bfloat16 where the GPU or CPU has it natively,
-      float16 on other GPUs, and float32 (autocast off, with a warning) on CPUs without
-      AVX512-BF16 or AMX, where emulated bfloat16 is slower than float32; see
-      :func:`resolve_amp_dtype`. float16 on a CPU is refused: without native float16
-      kernels a FastGAN step ran about 20x slower than float32 (docs/benchmarks.md);
-    - loss scaling: ``torch.amp.GradScaler(device_type)``; ``'auto'`` scales float16 only
-      (bfloat16 has float32's exponent range and needs none).
+    MMEngine's ``AmpOptimWrapper`` behaviour (clipping of the unscaled gradients, a step
+    skipped on overflow, the scaler's state under ``loss_scaler`` in the state dict) on both
+    device types (it requires an accelerator), with the dtype :func:`resolve_amp_dtype`
+    picks. Every forward pass in :meth:`optim_context` (FastGAN: G, D, LPIPS) runs in it.
 
     Args:
-        loss_scale (str | float | dict | None): ``'auto'`` (dynamic scaling for float16,
-            none otherwise), ``'dynamic'`` (a ``GradScaler`` with its defaults), a float
-            (static scale), a dict of ``GradScaler`` arguments, or None for no loss
-            scaling. Defaults to ``'auto'``.
-        dtype (str | torch.dtype): ``'auto'``, ``'float16'`` or ``'bfloat16'``. Defaults
-            to ``'auto'``.
-        device_type (str, optional): ``'cuda'`` or ``'cpu'``: where the model trains. None
-            takes MMEngine's ``get_device()``, the device the runner moves the model to.
-        **kwargs: Arguments of ``OptimWrapper`` (``optimizer``, ``clip_grad``,
-            ``accumulative_counts``).
+        loss_scale (str | float | dict | None): ``'auto'``: dynamic scaling for float16, none
+            otherwise (bfloat16 has float32's exponent range); ``'dynamic'``: a ``GradScaler``
+            with its defaults; a float: a static scale; a dict: ``GradScaler`` arguments;
+            None: no scaling. Defaults to ``'auto'``.
+        dtype (str | torch.dtype): ``'auto'``, ``'float16'`` or ``'bfloat16'``.
+        device_type (str, optional): ``'cuda'`` or ``'cpu'``; None: MMEngine's
+            ``get_device()``, where the runner puts the model.
+        **kwargs: ``OptimWrapper``'s (``optimizer``, ``clip_grad``, ``accumulative_counts``).
 
     Attributes:
         cast_dtype (torch.dtype | None): The autocast dtype; None trains in float32.
+        loss_scaler (torch.amp.GradScaler): Disabled (a pass-through) without loss scaling.
+        static_loss_scale (float | None): The scale a static ``loss_scale`` keeps.
     """
 
     def __init__(self,
@@ -119,30 +94,57 @@ class MixedPrecisionOptimWrapper(AmpOptimWrapper):
                  dtype: Union[str, torch.dtype] = 'auto',
                  device_type: Optional[str] = None,
                  **kwargs) -> None:
-        device_type = check_choice(get_device() if device_type is None else device_type,
-                                   'device_type', AUTOCAST_DEVICES)
+        super().__init__(**kwargs)
+        self.device_type = check_choice(get_device() if device_type is None else device_type,
+                                        'device_type', AUTOCAST_DEVICES)
         if isinstance(dtype, torch.dtype):
             dtype = str(dtype).replace('torch.', '')
-        cast_dtype = resolve_amp_dtype(dtype, device_type)
+        self.cast_dtype = resolve_amp_dtype(dtype, self.device_type)
         if loss_scale == 'auto':
-            loss_scale = 'dynamic' if cast_dtype == torch.float16 else None
-        if loss_scale is None:
-            loss_scale = dict(enabled=False)  # a GradScaler that passes gradients through
-        # AmpOptimWrapper.__init__ (its loss_scale choices), with torch.amp's scaler for
-        # device_type instead of its assertion of an accelerator (see compat).
-        amp_optim_wrapper_init(device_type)(self, loss_scale=loss_scale, dtype=cast_dtype,
-                                            **kwargs)
-        self.device_type = device_type
+            loss_scale = 'dynamic' if self.cast_dtype == torch.float16 else None
+        self.static_loss_scale = loss_scale if isinstance(loss_scale, float) else None
+        if loss_scale is not None and loss_scale != 'dynamic' \
+                and not isinstance(loss_scale, (float, dict)):
+            raise TypeError("loss_scale must be 'auto', 'dynamic', a float, a dict of "
+                            f'GradScaler arguments or None, got {loss_scale!r}')
+        scaler_args = (dict(enabled=False) if loss_scale is None else
+                       loss_scale if isinstance(loss_scale, dict) else
+                       dict(init_scale=loss_scale) if self.static_loss_scale is not None else {})
+        self.loss_scaler = torch.amp.GradScaler(self.device_type, **scaler_args)
+
+    def backward(self, loss: torch.Tensor, **kwargs) -> None:
+        """Backpropagate the scaled ``loss`` (and count the micro-batch)."""
+        super().backward(self.loss_scaler.scale(loss), **kwargs)
+
+    def step(self, **kwargs) -> None:
+        """Unscale and clip the gradients, then step unless they overflowed; update the scale."""
+        self.loss_scaler.unscale_(self.optimizer)
+        if self.clip_grad_kwargs:
+            # OptimWrapper's clipping (its step would step the optimizer past the scaler).
+            params = [p for group in self.optimizer.param_groups for p in group['params']
+                      if p.requires_grad and p.grad is not None]
+            norm = self.clip_func(params, **self.clip_grad_kwargs) if params else None
+            if norm is not None:
+                self.message_hub.update_scalar(f'train/{self.grad_name}', float(norm))
+        self.loss_scaler.step(self.optimizer, **kwargs)
+        self.loss_scaler.update(self.static_loss_scale)
+
+    def state_dict(self) -> dict:
+        """The optimizer's state dict with the scaler's under ``loss_scaler``."""
+        return dict(super().state_dict(), loss_scaler=self.loss_scaler.state_dict())
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load the scaler's state (where saved), then the optimizer's."""
+        state_dict = dict(state_dict)
+        scaler_state = state_dict.pop('loss_scaler', None)
+        if scaler_state:
+            self.loss_scaler.load_state_dict(scaler_state)
+        super().load_state_dict(state_dict)
 
     @contextmanager
     def optim_context(self, model: nn.Module):
-        """Autocast to :attr:`cast_dtype` on :attr:`device_type` (nothing where it is
-        None), inside ``OptimWrapper.optim_context`` (gradient-accumulation handling).
-
-        Args:
-            model (nn.Module): The model (or network) being trained.
-        """
-        with OptimWrapper.optim_context(self, model), \
-                torch.autocast(self.device_type, dtype=self.cast_dtype,
-                               enabled=self.cast_dtype is not None):
+        """``OptimWrapper.optim_context`` (DDP's ``no_sync`` under accumulation) inside
+        ``torch.autocast(device_type, cast_dtype)`` (nothing where ``cast_dtype`` is None)."""
+        with super().optim_context(model), torch.autocast(
+                self.device_type, dtype=self.cast_dtype, enabled=self.cast_dtype is not None):
             yield

@@ -1,4 +1,3 @@
-"""Metrics registered into mmagic's ``METRICS``."""
 from .kid import KernelInceptionDistance, kernel_inception_distance, polynomial_mmd2_unbiased
 from .swd import GeneratorSWD
 

@@ -1,4 +1,4 @@
-"""Sliced Wasserstein distance between generated and real images, without downloaded weights."""
+"""Sliced Wasserstein distance between a chosen generator's samples and the real images."""
 from typing import Iterator, List
 
 from mmagic.evaluation.metrics import SlicedWassersteinDistance
@@ -25,28 +25,11 @@ class _WithSampleModel:
 
 @METRICS.register_module()
 class GeneratorSWD(SlicedWassersteinDistance):
-    """mmagic's SWD (multi-scale sliced Wasserstein distance of 7x7 Laplacian-pyramid
-    patches, x1e3; lower is closer) between a generator's samples and the real images,
-    with the generator chosen by ``sample_model``.
-
-    mmagic's ``SlicedWassersteinDistance`` reads the validation images and lets the model
-    generate one sample per real image, but never tells the model which generator to
-    use: every GAN then samples its EMA generator, also with ``sample_model='orig'``.
-    This metric puts ``sample_model`` into each batch's inputs, as mmagic's
-    noise-sampling metrics do. Both sides arrive in the same channel order: the data
-    preprocessor hands validation images to the model as BGR in [0, 255] and
-    ``FastGAN.forward`` returns its samples as BGR in [0, 255].
-
-    Add to a config (``R`` = ``im_size``; the val dataloader holds the real images)::
-
-        val_evaluator = dict(type='Evaluator', metrics=[
-            dict(type='GeneratorSWD', prefix='SWD', fake_nums=-1,
-                 image_shape=(3, R, R), sample_model='ema')])
-
-    ``fake_nums=-1`` compares as many samples as the dataloader has images. Logged as
-    ``SWD/<resolution>`` for each pyramid level and ``SWD/avg``. Arguments as mmagic's
-    ``SlicedWassersteinDistance``.
-    """
+    """mmagic's SWD (sliced Wasserstein distance of 7x7 Laplacian-pyramid patches, x 1e3,
+    lower is closer; no downloaded weights), of the generator ``sample_model`` names: mmagic's
+    own never passes ``sample_model`` on, so every GAN samples its EMA generator. Arguments
+    as mmagic's; ``fake_nums=-1`` takes one sample per image of the val dataloader. Real
+    images and samples both arrive as BGR in [0, 255]."""
 
     def get_metric_sampler(self, model: nn.Module, dataloader: DataLoader,
                            metrics: List[SlicedWassersteinDistance]) -> _WithSampleModel:

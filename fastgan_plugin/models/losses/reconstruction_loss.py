@@ -17,59 +17,36 @@ RECONSTRUCTION_REDUCTIONS = ('sum', 'mean')
 
 
 class ReconstructionTarget(NamedTuple):
-    """A target prepared once by :meth:`ReconstructionLoss.prepare_target`.
-
-    Attributes:
-        image (Tensor): The target images (N, C, H, W), detached.
-        features (list[Tensor] | None): LPIPS only: the unit-normalised VGG16 features of
-            ``image`` (one (N, C_l, H_l, W_l) tensor per LPIPS layer), computed without
-            autograd; None for 'l1' and 'mse'.
-    """
+    """A target prepared by :meth:`ReconstructionLoss.prepare_target`: the detached images
+    (N, C, H, W) and, for LPIPS, their unit-normalised VGG16 features (one tensor per LPIPS
+    layer, no autograd); None for 'l1' and 'mse'."""
     image: Tensor
     features: Optional[List[Tensor]]
 
 
 @MODELS.register_module()
 class ReconstructionLoss(nn.Module):
-    """Distance between D's decoded images and the resized real images.
+    """Distance ``d_i`` per sample between decoded and real images: LPIPS v0.1 on VGG16
+    (official; the ``lpips`` package's heads, torchvision's ImageNet VGG16) or the mean
+    absolute / squared difference over C, H, W (``'l1'`` / ``'mse'``); reduced as
+    ``sum_i d_i`` (official; grows with the batch while the hinge is a mean) or its mean.
 
-    For every sample ``i`` a distance ``d_i`` is computed, then reduced over the batch:
+    The LPIPS network (:attr:`lpips_net`) is a frozen submodule (no gradients to its weights;
+    gradients flow to ``pred``), always in eval mode (its heads' dropout stays off) and left
+    out of ``state_dict()``: checkpoints do not carry its 58 MB of VGG weights, and load the
+    same whether or not they were pretrained here. ``.to()`` and the like move it.
 
-    - ``distance='lpips'`` (official): LPIPS v0.1 "net-lin" on VGG16 features, from the
-      ``lpips`` package (ImageNet VGG16 backbone from torchvision, linear heads shipped in
-      the package);
-    - ``distance='l1'``: ``mean(|pred_i - target_i|)`` over C, H, W;
-    - ``distance='mse'``: ``mean((pred_i - target_i) ** 2)`` over C, H, W.
-
-    ``reduction='sum'`` returns ``sum_i d_i`` as the official code does (so the loss grows
-    with the batch size, while FastGAN's hinge term is a mean); ``reduction='mean'`` returns
-    ``sum_i d_i / N``, independent of the batch size.
-
-    The LPIPS network is frozen and deliberately not registered as a submodule: it is kept
-    in a plain attribute (see :attr:`lpips_net`). Hence it is absent from ``parameters()``
-    (no optimizer, DDP gradient reducer or EMA ever sees it), from ``state_dict()``
-    (checkpoints do not carry 58 MB of VGG weights, and load the same whether or not the
-    weights were pretrained here), and from ``train()`` / ``eval()`` (it stays in eval mode).
-    Its parameters also have ``requires_grad=False``; gradients still flow to ``pred``.
-    Device and dtype moves (``.to()``, ``.cuda()``, ``.half()``, ...) of this loss or of
-    any module holding it are forwarded to the network.
-
-    The target is a constant: no gradient flows to it. Where several predictions share one
-    target (FastGAN's ``rec_big`` and ``rec_small``), :meth:`prepare_target` (or
-    :meth:`prepare_targets` for a dict) computes its LPIPS features once, without autograd,
-    and :meth:`forward` takes the prepared target in place of the image.
+    Where several predictions share a target (FastGAN's ``rec_big`` and ``rec_small``),
+    :meth:`prepare_targets` computes its LPIPS features once (``lpips.LPIPS.forward`` has no
+    way to take them, so its steps are run here: one VGG pass in nine saved per D step).
 
     Args:
-        distance (str): One of ``'lpips'``, ``'l1'``, ``'mse'``. Defaults to ``'lpips'``.
-        reduction (str): ``'sum'`` (official) or ``'mean'`` over the batch. Defaults to
-            ``'sum'``.
-        loss_weight (float): Non-negative factor applied to the loss. Defaults to 1.0.
-        pretrained (bool): LPIPS only. True loads torchvision's ImageNet VGG16 weights,
-            from the torch hub cache (``$TORCH_HOME/hub/checkpoints``) or by download, and
-            raises ``RuntimeError`` if that fails. False builds a randomly initialised
-            backbone (the linear heads are still the package's): no download, but the
-            distance is not LPIPS, so only meant for tests and offline smoke runs.
-            Defaults to True.
+        distance (str): ``'lpips'``, ``'l1'`` or ``'mse'``. Defaults to ``'lpips'``.
+        reduction (str): ``'sum'`` (official) or ``'mean'``. Defaults to ``'sum'``.
+        loss_weight (float): Non-negative factor. Defaults to 1.0.
+        pretrained (bool): LPIPS only. True: torchvision's ImageNet VGG16 weights, from the
+            torch hub cache or by download (``RuntimeError`` if that fails). False: a random
+            backbone, not LPIPS: for tests and offline smoke runs. Defaults to True.
     """
 
     def __init__(self,
@@ -83,38 +60,30 @@ class ReconstructionLoss(nn.Module):
         self.reduction = check_choice(reduction, 'reduction', RECONSTRUCTION_REDUCTIONS)
         self.loss_weight = check_number(loss_weight, 'loss_weight', minimum=0, finite=True)
         self.pretrained = check_bool(pretrained, 'pretrained')
-        net = _build_lpips(pretrained) if distance == 'lpips' else None
-        # object.__setattr__ bypasses nn.Module's registration of submodules (see above).
-        object.__setattr__(self, '_lpips_net', net)
+        self.lpips_net = build_lpips(pretrained) if distance == 'lpips' else None
+        if self.lpips_net is not None:
+            self.register_state_dict_post_hook(_drop_lpips_weights)
+            self.register_load_state_dict_pre_hook(_keep_lpips_weights)
 
-    @property
-    def lpips_net(self) -> Optional[nn.Module]:
-        """The frozen ``lpips.LPIPS`` network in eval mode, or None for 'l1' and 'mse'."""
-        return self._lpips_net
+    def train(self, mode: bool = True) -> 'ReconstructionLoss':
+        """Set the train/eval mode; the LPIPS network stays in eval mode."""
+        super().train(mode)
+        if self.lpips_net is not None:
+            self.lpips_net.eval()
+        return self
 
     @torch.no_grad()
     def prepare_target(self, target: Tensor) -> ReconstructionTarget:
-        """Prepare a target once for any number of predictions.
-
-        Args:
-            target (Tensor): Real images (N, C, H, W), RGB, in [-1, 1] (3 channels for
-                'lpips').
-
-        Returns:
-            ReconstructionTarget: The detached image and, for 'lpips', its features, all
-            computed without autograd (under autocast, in the autocast dtype, as the
-            predictions' features).
-        """
+        """Prepare real images (N, C, H, W), RGB in [-1, 1], once for any number of
+        predictions (LPIPS features computed without autograd, under autocast in its dtype)."""
         if target.dim() != 4:
             raise ValueError(f'target must be an (N, C, H, W) tensor, got shape '
                              f'{tuple(target.shape)}')
-        if self.distance != 'lpips':
-            return ReconstructionTarget(target.detach(), None)
-        return ReconstructionTarget(target.detach(), self._lpips_features(target))
+        features = self.lpips_features(target) if self.distance == 'lpips' else None
+        return ReconstructionTarget(target.detach(), features)
 
     def prepare_targets(self, targets: Dict[str, Tensor]) -> Dict[str, ReconstructionTarget]:
-        """:meth:`prepare_target` for every value of ``targets``, once per distinct tensor
-        (values that are the same tensor object share one prepared target)."""
+        """:meth:`prepare_target` of every value, once per distinct tensor object."""
         prepared = {}
         for image in targets.values():
             if id(image) not in prepared:
@@ -122,79 +91,64 @@ class ReconstructionLoss(nn.Module):
         return {name: prepared[id(image)] for name, image in targets.items()}
 
     def forward(self, pred: Tensor, target: Union[Tensor, ReconstructionTarget]) -> Tensor:
-        """Compute the reconstruction loss.
-
-        Args:
-            pred (Tensor): Reconstructed images (N, 3, H, W), RGB, in [-1, 1] (for 'l1' and
-                'mse' any channel count is accepted).
-            target (Tensor | ReconstructionTarget): Real images of the same shape, RGB, in
-                [-1, 1], or those images prepared by :meth:`prepare_target`.
-
-        Returns:
-            Tensor: Scalar loss, multiplied by ``loss_weight``.
-        """
-        image = target.image if isinstance(target, ReconstructionTarget) else target
+        """Scalar loss (times ``loss_weight``, at least float32) between ``pred`` (N, 3, H, W),
+        RGB in [-1, 1] (any channel count for 'l1' / 'mse'), and ``target``: images of the same
+        shape or those prepared by :meth:`prepare_target`."""
+        # The target is a constant: no gradient flows to it.
+        image = (target.image if isinstance(target, ReconstructionTarget) else target).detach()
         if pred.dim() != 4 or pred.shape != image.shape:
             raise ValueError('pred and target must be (N, C, H, W) tensors of the same shape, '
                              f'got {tuple(pred.shape)} and {tuple(image.shape)}')
-        if self.distance == 'lpips' and pred.size(1) != 3:
-            raise ValueError(f'LPIPS needs 3-channel images, got {pred.size(1)} channels')
-        if not isinstance(target, ReconstructionTarget):
-            target = self.prepare_target(target)
         if self.distance == 'lpips':
-            per_sample = self._lpips_distance(pred, target.features)
-            # At least float32: under autocast LPIPS returns float16 / bfloat16 distances.
+            if pred.size(1) != 3:
+                raise ValueError(f'LPIPS needs 3-channel images, got {pred.size(1)} channels')
+            if not isinstance(target, ReconstructionTarget):
+                target = self.prepare_target(target)
+            # lpips.LPIPS.forward (v0.1, spatial=False) on the target's features.
+            per_layer = [lpips.spatial_average(lin((feature - target_feature)**2), keepdim=True)
+                         for lin, feature, target_feature in zip(
+                             self.lpips_net.lins, self.lpips_features(pred), target.features)]
+            per_sample = sum(per_layer).flatten()
+            # Under autocast LPIPS returns float16 / bfloat16 distances.
             per_sample = per_sample.to(torch.promote_types(per_sample.dtype, torch.float32))
         elif self.distance == 'l1':
-            per_sample = (pred - target.image).abs().flatten(1).mean(dim=1)
+            per_sample = (pred - image).abs().flatten(1).mean(dim=1)
         else:
-            per_sample = (pred - target.image).square().flatten(1).mean(dim=1)
+            per_sample = (pred - image).square().flatten(1).mean(dim=1)
         loss = per_sample.sum() if self.reduction == 'sum' else per_sample.mean()
         return self.loss_weight * loss
 
-    def _lpips_features(self, images: Tensor) -> List[Tensor]:
+    def lpips_features(self, images: Tensor) -> List[Tensor]:
         """Unit-normalised VGG16 features of ``images`` (N, 3, H, W) in [-1, 1], one per
         LPIPS layer, as ``lpips.LPIPS.forward`` (v0.1) computes them."""
-        net = self._lpips_net
+        net = self.lpips_net
         return [lpips.normalize_tensor(out) for out in net.net(net.scaling_layer(images))]
-
-    def _lpips_distance(self, pred: Tensor, target_features: List[Tensor]) -> Tensor:
-        """LPIPS v0.1 distance per sample, (N,): ``lpips.LPIPS.forward`` (``spatial=False``,
-        ``normalize=False``) with the target's features given."""
-        lins = self._lpips_net.lins
-        per_layer = [
-            lpips.spatial_average(lin((feature - target)**2), keepdim=True)
-            for lin, feature, target in zip(lins, self._lpips_features(pred), target_features)
-        ]
-        return sum(per_layer).flatten()
-
-    def _apply(self, fn, *args, **kwargs):
-        """Forward device and dtype conversions to the unregistered LPIPS network."""
-        module = super()._apply(fn, *args, **kwargs)
-        if self._lpips_net is not None:
-            self._lpips_net._apply(fn)
-        return module
 
     def extra_repr(self) -> str:
         return (f'distance={self.distance!r}, reduction={self.reduction!r}, '
                 f'loss_weight={self.loss_weight}, pretrained={self.pretrained}')
 
 
-def _build_lpips(pretrained: bool) -> nn.Module:
-    """Build a frozen LPIPS-VGG v0.1 network in eval mode.
+def _drop_lpips_weights(loss: ReconstructionLoss, state_dict: dict, prefix: str,
+                        metadata) -> None:
+    """``state_dict`` hook: leave the LPIPS weights out of checkpoints."""
+    for key in [key for key in state_dict if key.startswith(prefix + 'lpips_net.')]:
+        del state_dict[key]
 
-    Args:
-        pretrained (bool): Whether the VGG16 backbone gets torchvision's ImageNet weights
-            (True) or a random initialisation (False).
 
-    Returns:
-        nn.Module: The ``lpips.LPIPS`` network, every parameter with requires_grad False.
-    """
+def _keep_lpips_weights(loss: ReconstructionLoss, state_dict: dict, prefix: str,
+                        *args) -> None:
+    """``load_state_dict`` hook: the LPIPS network keeps its weights (checkpoints have none)."""
+    state_dict.update(loss.lpips_net.state_dict(prefix=prefix + 'lpips_net.', keep_vars=True))
+
+
+def build_lpips(pretrained: bool) -> nn.Module:
+    """A frozen ``lpips.LPIPS`` (VGG, v0.1) in eval mode; the backbone has torchvision's
+    ImageNet VGG16 weights if ``pretrained``, else a random initialisation."""
     with warnings.catch_warnings():
         # lpips 0.1.4 still passes torchvision's deprecated ``pretrained`` argument.
-        warnings.filterwarnings('ignore', message='.*pretrained.*', category=UserWarning)
-        warnings.filterwarnings('ignore', message='Arguments other than a weight enum',
-                                category=UserWarning)
+        warnings.filterwarnings('ignore', '.*pretrained|Arguments other than a weight enum',
+                                UserWarning)
         try:
             net = lpips.LPIPS(net='vgg', version='0.1', pnet_rand=not pretrained,
                               verbose=False)
@@ -209,5 +163,4 @@ def _build_lpips(pretrained: bool) -> nn.Module:
                 f'Without network access, download {url} elsewhere and place it at {cache} '
                 '(TORCH_HOME moves that cache). pretrained=False builds a random backbone '
                 'instead; that is not LPIPS and is only meant for tests.') from err
-    net.requires_grad_(False)
-    return net.eval()
+    return net.requires_grad_(False).eval()

@@ -1,7 +1,11 @@
+import logging
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 from mmagic.datasets.transforms import Flip
 from mmagic.registry import TRANSFORMS
+from mmengine.logging import MMLogger
 from PIL import Image
 
 import fastgan_plugin.datasets  # noqa: F401  (registers the transforms)
@@ -165,14 +169,28 @@ def test_unreadable_file_is_named(tmp_path, content):
     path = tmp_path / 'bad file.png'
     path.write_bytes(content)
     with pytest.raises(OSError, match='cannot read') as err:
-        _load(path)
+        _load(path, skip_unreadable=False)
     assert str(path) in str(err.value)
+
+
+def test_unreadable_file_is_skipped_with_one_warning(tmp_path):
+    path = tmp_path / 'bad file.png'
+    path.write_bytes(b'plain text')
+    transform = LoadRGBImage()
+    logger = MMLogger.get_current_instance()
+    with patch.object(logger, 'log', wraps=logger.log) as log:
+        assert transform(dict(gt_path=str(path))) is None  # BaseDataset serves another sample
+        assert transform(dict(gt_path=str(path))) is None
+    assert log.call_count == 1
+    level, message = log.call_args[0]
+    assert level == logging.WARNING
+    assert f'cannot read {str(path)!r}: UnidentifiedImageError' in message
 
 
 def test_unsupported_mode_is_named(tmp_path):
     path = _save(tmp_path, 'float.tif', Image.new('F', (2, 2), 0.5))
     with pytest.raises(OSError, match="unsupported pixel mode 'F'") as err:
-        _load(path)
+        _load(path, skip_unreadable=False)
     assert str(path) in str(err.value)
 
 
@@ -187,7 +205,7 @@ def test_registered():
     transform = TRANSFORMS.build(dict(type='LoadRGBImage', key='gt', background=[0, 0, 0]))
     assert isinstance(transform, LoadRGBImage)
     assert repr(transform) == ("LoadRGBImage(key='gt', background=(0, 0, 0), "
-                               'exif_orientation=True, pil_convert=False)')
+                               'exif_orientation=True, pil_convert=False, skip_unreadable=True)')
 
 
 def _rotated_jpeg(tmp_path):
@@ -232,7 +250,8 @@ def test_pil_convert_differs_from_the_default_where_the_official_code_loses_info
     assert (_load(grey) == round(30000 * 255 / 65535)).all()
 
 
-@pytest.mark.parametrize('kwargs', [dict(exif_orientation=1), dict(pil_convert='yes')])
+@pytest.mark.parametrize('kwargs', [dict(exif_orientation=1), dict(pil_convert='yes'),
+                                    dict(skip_unreadable=None)])
 def test_invalid_flags(kwargs):
     with pytest.raises(TypeError, match='must be True or False'):
         LoadRGBImage(**kwargs)

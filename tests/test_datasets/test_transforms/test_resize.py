@@ -88,6 +88,7 @@ def test_very_large_image_is_reduced():
 
 
 @pytest.mark.parametrize('kwargs, match', [
+    (dict(size=None), "size must be a positive integer, got None; set it to the model's im_size"),
     (dict(size=0), 'size must be a positive integer'),
     (dict(size=True), 'size must be a positive integer'),
     (dict(size=16.0), 'size must be a positive integer'),
@@ -102,6 +103,11 @@ def test_very_large_image_is_reduced():
 def test_invalid_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ResizeToSquare(**kwargs)
+
+
+def test_missing_size_names_the_fix():
+    with pytest.raises(ValueError, match="got None; set it to the model's im_size"):
+        TRANSFORMS.build(dict(type='ResizeToSquare', mode='crop'))
 
 
 def test_missing_key():

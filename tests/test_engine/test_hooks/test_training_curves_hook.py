@@ -74,6 +74,6 @@ def test_a_failure_only_warns(trained, tmp_path, monkeypatch):
     warnings = []
     monkeypatch.setattr(trained.logger, 'warning', warnings.append)
     hook = TrainingCurvesHook(out_file=str(tmp_path))  # a folder: cannot be written as a PNG
-    assert hook._plot(trained) is None  # no exception
+    assert hook.plot(trained) is None  # no exception
     assert len(warnings) == 1
     assert warnings[0].startswith(f'TrainingCurvesHook: could not draw {tmp_path}')

@@ -7,6 +7,7 @@ The only mock: the hardware capability queries (``cpu_has_native_bf16``,
 ``cuda_has_native_bf16``), answered both ways, since this machine has one kind of CPU and no
 GPU; the real query is checked against the CPU flags of /proc/cpuinfo.
 """
+import copy
 import os
 import platform
 import warnings
@@ -126,7 +127,7 @@ def test_loss_scaling_choices():
     dynamic = wrapper(net, dtype='bfloat16', loss_scale='dynamic').loss_scaler
     assert dynamic.is_enabled()
     static = wrapper(net, dtype='bfloat16', loss_scale=1024.)
-    assert static.loss_scaler.get_scale() == 1024. and static._scale_update_param == 1024.
+    assert static.loss_scaler.get_scale() == 1024. and static.static_loss_scale == 1024.
     configured = wrapper(net, dtype='bfloat16', loss_scale=dict(init_scale=8., growth_interval=3))
     assert configured.loss_scaler.get_scale() == 8.
 
@@ -144,6 +145,30 @@ def test_scaled_update_equals_unscaled_update():
     assert not torch.equal(nets[0][0].weight, small_net()[0].weight)  # it did step
 
 
+def test_overflow_skips_the_step_and_lowers_the_scale():
+    """Non-finite scaled gradients: no step, a lower scale (GradScaler's rule); a clean step
+    afterwards clips the unscaled gradients and logs their norm."""
+    net = small_net()
+    optim = wrapper(net, dtype='bfloat16', loss_scale=dict(init_scale=1024.),
+                    clip_grad=dict(max_norm=1e-3))
+    before = [p.detach().clone() for p in net.parameters()]
+    with optim.optim_context(net):
+        loss = net(torch.randn(4, 3, 8, 8)).float().mean()
+    optim.update_params(loss * float('inf'))
+    assert optim.loss_scaler.get_scale() == 512.
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    x, twin = torch.randn(4, 3, 8, 8), copy.deepcopy(net)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        twin(x).float().square().mean().backward()
+    unscaled_norm = torch.nn.utils.clip_grad_norm_(twin.parameters(), float('inf')).item()
+    with optim.optim_context(net):
+        loss = net(x).float().square().mean()
+    optim.update_params(loss)
+    assert not all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    norm = optim.message_hub.get_scalar('train/grad_norm').current()
+    assert norm == pytest.approx(unscaled_norm, rel=1e-3)  # clipped after unscaling
+
+
 def test_state_dict_round_trip():
     net = small_net()
     optim = wrapper(net, dtype='bfloat16', loss_scale=256.)
@@ -152,7 +177,10 @@ def test_state_dict_round_trip():
     other = wrapper(net, dtype='bfloat16', loss_scale='dynamic')
     other.load_state_dict(state)
     assert other.loss_scaler.get_scale() == 256.
-    assert wrapper(net, dtype='bfloat16', loss_scale=None).state_dict()['loss_scaler'] == {}
+    disabled = wrapper(net, dtype='bfloat16', loss_scale=None)
+    assert disabled.state_dict()['loss_scaler'] == {}
+    other.load_state_dict(disabled.state_dict())  # a float16 run resumed from a bfloat16 one
+    assert other.loss_scaler.get_scale() == 256.
 
 
 def test_bad_arguments_are_refused():

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmagic.registry import DATASETS, METRICS
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from PIL import Image, ImageDraw
@@ -13,7 +14,6 @@ from torch.utils.data import DataLoader
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.apis import init_model
 from fastgan_plugin.apis.config import load_config
-from fastgan_plugin.registry import DATASETS, METRICS
 
 REPO = Path(__file__).resolve().parents[3]
 YELLOW = (250, 200, 30)  # RGB: every channel different, so any swap shows

@@ -116,11 +116,13 @@ def inception_path(tmp_path_factory):
         str(tmp_path_factory.mktemp('inception') / 'random_inception.pt'), FEATURE_DIM)
 
 
-def test_registered_names(inception_path):
-    for name in ['KernelInceptionDistance', 'KID', 'KID-Full']:
-        metric = METRICS.build(dict(type=name, fake_nums=4, inception_path=inception_path))
-        assert isinstance(metric, KernelInceptionDistance)
-        assert metric.prefix == 'KID-Full'
+def test_registered_once(inception_path):
+    metric = METRICS.build(dict(type='KernelInceptionDistance', fake_nums=4,
+                                inception_path=inception_path))
+    assert isinstance(metric, KernelInceptionDistance)
+    assert metric.prefix == 'KID-Full'
+    assert [cls for cls in METRICS.module_dict.values() if cls is KernelInceptionDistance] == [
+        KernelInceptionDistance]
 
 
 @pytest.mark.parametrize('kwargs, error, match', [
@@ -182,8 +184,9 @@ def validation(tmp_path_factory, inception_path):
                 metrics=[
                     dict(type='FID-Full', prefix='FID-Full', fake_nums=10,
                          inception_path=inception_path, inception_pkl=paths['fid']),
-                    dict(type='KID-Full', fake_nums=10, inception_path=inception_path,
-                         inception_pkl=paths['kid'], num_subsets=10, subset_size=6),
+                    dict(type='KernelInceptionDistance', fake_nums=10,
+                         inception_path=inception_path, inception_pkl=paths['kid'],
+                         num_subsets=10, subset_size=6),
                 ]),
             val_cfg=dict(type='MultiValLoop'),
             default_scope='mmagic',

@@ -61,16 +61,20 @@ def test_lpips_sum_and_mean_relate_by_batch_size(lpips_loss):
     torch.testing.assert_close(mean_loss(pred, target), 3.0 * lpips_loss(pred, target) / 4)
 
 
-def test_lpips_is_frozen_and_hidden(lpips_loss):
+def test_lpips_is_frozen_in_eval_mode_and_out_of_checkpoints(lpips_loss):
     parent = nn.Module()
     parent.decoder = nn.Conv2d(3, 3, 1)
     parent.rec_loss = lpips_loss
     parent.train()
-    assert not lpips_loss.lpips_net.training
-    assert list(lpips_loss.parameters()) == []
+    assert not lpips_loss.lpips_net.training  # its heads' dropout stays off
+    assert all(not p.requires_grad for p in lpips_loss.parameters())
     assert lpips_loss.state_dict() == {}
-    assert set(parent.state_dict()) == {'decoder.weight', 'decoder.bias'}
-    assert all(not p.requires_grad for p in lpips_loss.lpips_net.parameters())
+    state = parent.state_dict()
+    assert set(state) == {'decoder.weight', 'decoder.bias'}
+    weights = {k: v.clone() for k, v in lpips_loss.lpips_net.state_dict().items()}
+    assert len(weights) > 30  # the LPIPS network's own state dict is whole
+    parent.load_state_dict(state, strict=True)  # a checkpoint without LPIPS loads strictly
+    assert all(torch.equal(v, lpips_loss.lpips_net.state_dict()[k]) for k, v in weights.items())
 
     pred = parent.decoder(_images(0, n=2))
     lpips_loss(pred, _images(1, n=2)).backward()

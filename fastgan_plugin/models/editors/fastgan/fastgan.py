@@ -1,18 +1,17 @@
 """FastGAN: the training model (mmagic ``BaseGAN`` subclass)."""
 import math
+import weakref
 from logging import WARNING
 from typing import Dict, Optional, Union
 
 import torch
 from mmagic.models.base_models import BaseGAN
-from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
 from mmengine import MessageHub
 from mmengine.dist import all_reduce
 from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor, nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from ....utils.model import unwrap_model
 from ....utils.validation import check_bool, check_choice
@@ -21,54 +20,45 @@ from .modules import crop_quadrant, resize_images
 QUADRANT_MODES = ('sample', 'batch')
 NONFINITE_MODES = ('stop', 'skip')
 RECONSTRUCTION_SIZE = 128
+PLAIN_BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 
 @MODELS.register_module()
 class FastGAN(BaseGAN):
     """FastGAN (Liu et al., ICLR 2021) trained as the official code does.
 
-    One training iteration (``discriminator_steps=1``, the official schedule):
-
-    1. ``fake = G(z)`` gives the image at ``im_size`` and at 128 px; each is augmented
-       separately with DiffAugment, and so is the real batch.
-    2. Discriminator step: hinge loss on the augmented real batch plus the three
-       reconstruction losses of its decoders (targets: the augmented real batch and a
-       quadrant of it, resized to 128 px), hinge loss on the *detached* augmented fakes;
-       one optimizer step.
-    3. Generator step on the *same* augmented fakes: ``-mean(D(fake))``; one step.
-    4. EMA update of the generator.
-
-    Logged terms: ``loss_disc_real``, ``loss_disc_fake``, ``loss_rec_big``,
-    ``loss_rec_small``, ``loss_rec_part`` (their sum is ``loss``), and ``loss_gen``.
+    ``BaseGAN.train_step`` runs the schedule (a D micro-batch per iteration, G steps after
+    ``discriminator_steps`` D updates, accumulation, EMA). D step: ``G(z)`` at ``im_size`` and
+    128 px, each DiffAugmented; hinge on the augmented real batch plus the reconstruction
+    terms of D's decoders (targets: the real batch and a quadrant of it at 128 px), hinge on
+    the detached augmented fakes. G step on the *same* augmented fakes (official; later G
+    micro-batches draw new ones): ``-mean(D(fake))``. Logged: ``loss_disc_real``,
+    ``loss_disc_fake``, ``loss_rec_big``, ``loss_rec_small``, ``loss_rec_part`` (their sum
+    is ``loss``), ``loss_gen``.
 
     Args:
-        generator (dict | nn.Module): ``SLEGenerator`` config or module.
-        discriminator (dict | nn.Module): ``SSDiscriminator`` config or module, same
-            ``im_size`` as the generator.
-        data_preprocessor (dict, optional): mmagic ``DataPreprocessor`` config. Real
-            images are read from ``data_samples.gt_img`` (``PackInputs()``, as mmagic's
-            GANs do) and must arrive as RGB in [-1, 1].
-        augment (dict, optional): ``DiffAugment`` config applied to every real and fake
-            image before the discriminator. None disables augmentation.
+        generator (dict | nn.Module): ``SLEGenerator``.
+        discriminator (dict | nn.Module): ``SSDiscriminator`` with the generator's ``im_size``.
+        data_preprocessor (dict, optional): Gives ``data_samples.gt_img``, RGB in [-1, 1].
+        augment (dict, optional): ``DiffAugment`` for every image D sees; None: none.
         gan_loss (dict): ``HingeLoss`` config. Defaults to the official random-margin hinge.
-        rec_loss (dict): ``ReconstructionLoss`` config for the three decoders.
-        quadrant (str): ``'sample'`` draws the decoded quadrant per image (default: every
-            image gives the part decoder a signal about a different region); ``'batch'``
-            draws one quadrant for the whole batch, as the official code does.
-        ema_config (dict, optional): EMA of the generator, e.g.
-            ``dict(type='FastGANEMA', momentum=0.001)``. None disables EMA.
-        discriminator_steps (int): Discriminator updates per generator update.
-        generator_steps (int): Generator updates per discriminator cycle.
-        nonfinite (str): What a NaN or Inf loss term does, checked before each update
-            (all processes agree): ``'stop'`` (default) raises ``FloatingPointError``
-            naming the term and the iteration, before that update is applied;
-            ``'skip'`` leaves that step's update out, logs a warning and drops the
-            non-finite terms from the logs.
-        channels_last (bool): Keep every 4-D weight (generator, discriminator, their EMA,
-            the LPIPS network) and the images the discriminator sees in the channels-last
-            memory format, which the convolution kernels of tensor-core GPUs (and oneDNN on
-            CPUs) prefer. Same results as the default layout up to float rounding.
-            Defaults to False.
+        rec_loss (dict): ``ReconstructionLoss`` config. Defaults to LPIPS, summed.
+        quadrant (str): Part decoder: a quadrant per image (``'sample'``) or per batch
+            (``'batch'``, official).
+        ema_config (dict, optional): e.g. ``dict(type='FastGANEMA', momentum=0.001)``.
+        discriminator_steps (int): D updates per G phase.
+        generator_steps (int): G updates per G phase.
+        nonfinite (str): What a NaN or Inf loss term does, checked on every process (they
+            agree) before each update. ``'stop'``: raise ``FloatingPointError`` naming the
+            terms and the iteration, before the update. ``'skip'``: log a warning, drop the
+            non-finite terms from the logs and leave the micro-batch's gradient out. A skipped
+            micro-batch still counts for accumulation: the wrapper backpropagates an exactly
+            zero loss built from its parameters (zero gradients; DDP synchronises as usual),
+            so cycles stay aligned with the iterations. If the skipped micro-batch is the one
+            that would apply the update, the whole cycle's update is dropped (``zero_grad``);
+            an earlier one adds nothing to the cycle's step (the others keep weight 1/k).
+        channels_last (bool): Keep 4-D weights (G, D, EMA, LPIPS) and D's inputs channels-last,
+            the layout tensor-core GPUs and oneDNN prefer; same results up to rounding.
     """
 
     def __init__(self,
@@ -88,13 +78,9 @@ class FastGAN(BaseGAN):
         check_choice(quadrant, 'quadrant', QUADRANT_MODES)
         check_choice(nonfinite, 'nonfinite', NONFINITE_MODES)
         check_bool(channels_last, 'channels_last')
-        super().__init__(
-            generator=generator,
-            discriminator=discriminator,
-            data_preprocessor=data_preprocessor,
-            generator_steps=generator_steps,
-            discriminator_steps=discriminator_steps,
-            ema_config=ema_config)
+        super().__init__(generator=generator, discriminator=discriminator,
+                         data_preprocessor=data_preprocessor, generator_steps=generator_steps,
+                         discriminator_steps=discriminator_steps, ema_config=ema_config)
         g_size = unwrap_model(self.generator).im_size
         d_size = unwrap_model(self.discriminator).im_size
         if g_size != d_size:
@@ -105,31 +91,25 @@ class FastGAN(BaseGAN):
         self.rec_loss = MODELS.build(rec_loss or dict(type='ReconstructionLoss'))
         self.quadrant = quadrant
         self.nonfinite = nonfinite
-        # Whether G or D has BatchNorm that is not synchronised, found at the first step
-        # (the runner converts to SyncBatchNorm after construction).
+        # Set at the first step: the runner converts to SyncBatchNorm after construction.
         self._plain_batch_norm: Optional[bool] = None
-        # Augmented fakes (with G's graph) from the latest discriminator step, which the
-        # generator step reuses as the official loop does.
-        self._fakes: Optional[Dict[str, Tensor]] = None
+        self._fakes: Optional[Dict[str, Tensor]] = None  # from the D step, for the G step
+        self._counted_wrapper: Optional[weakref.ref] = None  # D wrapper whose count is set
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         if channels_last:
             self.to(memory_format=self.memory_format)
 
     def init_weights(self) -> None:
-        """Initialise the networks (``init_cfg``, e.g. a pretrained generator), then start
-        the EMA generator from the generator's weights."""
+        """Initialise the networks (``init_cfg``), then copy G into the EMA generator."""
         super().init_weights()
         if self.with_ema_gen:
             self.generator_ema.sync_parameters(unwrap_model(self.generator))
 
     def forward(self, inputs, data_samples: Optional[list] = None,
                 mode: Optional[str] = None) -> list:
-        """Sample as :meth:`BaseGAN.forward`, returning BGR images in [0, 255].
-
-        The generator works in RGB (as the official weights do), but mmagic's metrics and
-        visualizers take generated images as BGR, the order mmagic's own GANs learn from
-        OpenCV-loaded data; so ``fake_img`` (also under ``ema`` / ``orig``) is converted.
-        """
+        """:meth:`BaseGAN.forward` with ``fake_img`` (also under ``ema`` / ``orig``) as BGR in
+        [0, 255]: G works in RGB (as the official weights), mmagic's metrics and visualizers
+        take BGR (the order its GANs learn from OpenCV-loaded data)."""
         samples = super().forward(inputs, data_samples, mode)
         for sample in samples:
             for holder in (sample, sample.get('ema'), sample.get('orig')):
@@ -138,19 +118,13 @@ class FastGAN(BaseGAN):
         return samples
 
     def generate_fakes(self, num_batches: int) -> Dict[str, Tensor]:
-        """Sample ``num_batches`` images and augment each resolution separately.
-
-        Returns:
-            dict: ``img`` (N, 3, R, R) and ``img_small`` (N, 3, 128, 128), augmented,
-            attached to the generator's graph.
-        """
-        noise = self.noise_fn(num_batches=num_batches)
-        out = self.generator(noise, return_small=True)
+        """G's ``img`` (N, 3, R, R) and ``img_small`` (N, 3, 128, 128), augmented separately."""
+        out = self.generator(self.noise_fn(num_batches=num_batches), return_small=True)
         return dict(img=self.augment_for_discriminator(out['fake_img']),
                     img_small=self.augment_for_discriminator(out['fake_img_128']))
 
     def augment_for_discriminator(self, img: Tensor) -> Tensor:
-        """DiffAugment ``img`` (N, 3, H, W) and lay it out in :attr:`memory_format`."""
+        """DiffAugment ``img`` (N, 3, H, W), laid out in :attr:`memory_format`."""
         return self.augment(img).contiguous(memory_format=self.memory_format)
 
     def draw_quadrants(self, num_batches: int) -> Tensor:
@@ -160,44 +134,55 @@ class FastGAN(BaseGAN):
         return torch.randint(0, 4, (num_batches, ), device=self.device)
 
     def reconstruction_targets(self, real: Tensor, part: Tensor) -> Dict[str, Tensor]:
-        """What the decoders must reproduce, as in the official loop.
-
-        Args:
-            real (Tensor): Augmented real batch (N, 3, R, R) in [-1, 1].
-            part (Tensor): Quadrant per image, (N,).
-
-        Returns:
-            dict: ``rec_big``, ``rec_small`` (both the whole image: one tensor) and
-            ``rec_part`` (the quadrant), each (N, 3, 128, 128), resized with the
-            discriminator's resize mode.
-        """
+        """What the decoders must reproduce from the augmented real batch (N, 3, R, R) and the
+        quadrants ``part`` (N,): ``rec_big`` and ``rec_small`` (one tensor: the whole image)
+        and ``rec_part`` (the quadrant), each (N, 3, 128, 128), resized with D's mode."""
         mode = unwrap_model(self.discriminator).resize_mode
         whole = resize_images(real, RECONSTRUCTION_SIZE, mode)
         quadrant = resize_images(crop_quadrant(real, part), RECONSTRUCTION_SIZE, mode)
         return dict(rec_big=whole, rec_small=whole, rec_part=quadrant)
 
+    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
+        """``BaseGAN.train_step``, after counting D's micro-batches from this run's first
+        iteration (once per D wrapper). MMEngine initialises a lone optimizer wrapper but not
+        those of an ``OptimWrapperDict``; the count must be right before BaseGAN enters D's
+        ``optim_context``, where DDP's ``no_sync`` is decided (a resumed run continues its
+        accumulation cycles; the last one may be short)."""
+        disc_wrapper = optim_wrapper['discriminator']
+        hub = MessageHub.get_current_instance()
+        max_iters = hub.get_info('max_iters')
+        counted = self._counted_wrapper() if self._counted_wrapper else None
+        if max_iters is not None and counted is not disc_wrapper:
+            disc_wrapper.initialize_count_status(self.discriminator, hub.get_info('iter'),
+                                                 max_iters)
+            self._counted_wrapper = weakref.ref(disc_wrapper)
+        return super().train_step(data, optim_wrapper)
+
     def train_discriminator(self, inputs: dict, data_samples: list,
                             optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
-        """Discriminator step; also samples the fakes the generator step reuses."""
+        """D micro-batch; also draws the fakes the G step of this iteration reuses (without
+        G's graph where ``BaseGAN.train_step`` runs no G step after it)."""
+        self.check_real_batch(data_samples.gt_img)
         real = self.augment_for_discriminator(data_samples.gt_img)
         num_batches = real.shape[0]
-        self._fakes = self.generate_fakes(num_batches)
+        accumulation = optimizer_wrapper._accumulative_counts
+        iteration = MessageHub.get_current_instance().get_info('iter', 0)
+        generator_step_follows = (iteration + 1) % (self.discriminator_steps * accumulation) == 0
+        with torch.set_grad_enabled(generator_step_follows):
+            fakes = self.generate_fakes(num_batches)
+        self._fakes = fakes if generator_step_follows else None
 
         part = self.draw_quadrants(num_batches)
         pred_real, recs = self.discriminator(real, part=part)
         # rec_big and rec_small share one target: its LPIPS features are computed once.
         targets = self.rec_loss.prepare_targets(self.reconstruction_targets(real, part))
         losses = dict(loss_disc_real=self.gan_loss(pred_real, 'real'))
-        # With accumulation, a sum over the batch (reduction='sum', official) stands for the
-        # sum over the accumulated batch, so that k micro-batches of B / k weigh as one batch
-        # of B (the optimizer wrapper divides every term by k).
-        rec_scale = (optimizer_wrapper._accumulative_counts
-                     if self.rec_loss.reduction == 'sum' else 1)
+        # A sum over the batch (official) stands for the sum over the accumulated batch: the
+        # wrapper divides every term by the accumulation count.
+        rec_scale = accumulation if self.rec_loss.reduction == 'sum' else 1
         for name in ('rec_big', 'rec_small', 'rec_part'):
             losses[f'loss_{name}'] = rec_scale * self.rec_loss(recs[name], targets[name])
-
-        pred_fake = self.discriminator(self._fakes['img'].detach(),
-                                       self._fakes['img_small'].detach())
+        pred_fake = self.discriminator(fakes['img'].detach(), fakes['img_small'].detach())
         losses['loss_disc_fake'] = self.gan_loss(pred_fake, 'fake')
 
         loss, log_vars = self.parse_losses(losses)
@@ -206,12 +191,10 @@ class FastGAN(BaseGAN):
 
     def train_generator(self, inputs: dict, data_samples: list,
                         optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
-        """Generator step (one micro-batch of it with accumulation) on the augmented fakes
-        of the last discriminator step; later steps of the same iteration draw new fakes."""
-        fakes = self._fakes
-        if fakes is None or not fakes['img'].requires_grad:
+        """G micro-batch on the D step's augmented fakes (the first), or on new ones."""
+        fakes, self._fakes = self._fakes, None
+        if fakes is None:
             fakes = self.generate_fakes(data_samples.gt_img.shape[0])
-        self._fakes = None
         pred = self.discriminator(fakes['img'], fakes['img_small'])
         loss, log_vars = self.parse_losses(dict(loss_gen=self.gan_loss(pred, 'generator')))
         self.apply_update(loss, log_vars, 'generator', optimizer_wrapper)
@@ -219,35 +202,22 @@ class FastGAN(BaseGAN):
 
     def apply_update(self, loss: Tensor, log_vars: Dict[str, Tensor], step: str,
                      optimizer_wrapper: OptimWrapper) -> None:
-        """Backward ``loss`` and update as ``optimizer_wrapper`` accumulates, if every term
-        is finite (:meth:`check_finite`).
-
-        A skipped micro-batch (``nonfinite='skip'``) still counts towards the wrapper's
-        ``accumulative_counts``, so the schedule stays aligned, but adds no gradient. If it
-        is the one that would apply the update, the cycle's update is dropped (its
-        gradients were never all-reduced: DDP synchronises on that backward).
-        """
+        """``optimizer_wrapper.update_params(loss)`` if every term is finite; else (``'skip'``)
+        the zero-gradient micro-batch described under ``nonfinite``."""
         if self.check_finite(log_vars, step):
             optimizer_wrapper.update_params(loss)
             return
-        optimizer_wrapper._inner_count += 1
+        # d(0 * sum(p))/dp is exactly 0 even where p or the loss is not finite.
+        optimizer_wrapper.backward(sum(p.sum() for group in optimizer_wrapper.optimizer.param_groups
+                                       for p in group['params'] if p.requires_grad) * 0)
         if optimizer_wrapper.should_update():
             optimizer_wrapper.zero_grad()
 
     def check_finite(self, log_vars: Dict[str, Tensor], step: str) -> bool:
-        """Whether every loss term is finite on every process; if not, stop or skip.
-
-        Args:
-            log_vars (dict[str, Tensor]): The terms from :meth:`parse_losses`.
-            step (str): ``'discriminator'`` or ``'generator'``, for the message.
-
-        Returns:
-            bool: True to apply the update. False (``nonfinite='skip'``) after removing
-            the non-finite terms from ``log_vars`` and logging a warning.
-
-        Raises:
-            FloatingPointError: With ``nonfinite='stop'``, naming the terms and iteration.
-        """
+        """True if every term of ``log_vars`` (from :meth:`parse_losses`) is finite on every
+        process. Else ``FloatingPointError`` (``'stop'``) or, after a warning and with the
+        non-finite terms removed from ``log_vars``, False (``'skip'``); ``step`` is
+        ``'discriminator'`` or ``'generator'``, for the messages."""
         names = list(log_vars)
         flags = torch.stack([(~torch.isfinite(log_vars[name].detach())).any().float()
                              for name in names])
@@ -255,10 +225,10 @@ class FastGAN(BaseGAN):
         bad = [name for name, flag in zip(names, flags.tolist()) if flag]
         if not bad:
             return True
-        terms = [name for name in bad if name != 'loss'] or bad
         values = ', '.join(
             f'{name}={log_vars[name].item():g}' if not math.isfinite(log_vars[name].item())
-            else f'{name} (non-finite on another process)' for name in terms)
+            else f'{name} (non-finite on another process)'
+            for name in [name for name in bad if name != 'loss'] or bad)
         iteration = MessageHub.get_current_instance().get_info('iter', 0) + 1
         if self.nonfinite == 'stop':
             raise FloatingPointError(
@@ -274,27 +244,18 @@ class FastGAN(BaseGAN):
         return False
 
     def check_real_batch(self, real: Tensor) -> None:
-        """Refuse a real batch the model cannot train on, before any update.
-
-        Args:
-            real (Tensor): The preprocessed real batch (N, 3, H, W).
-
-        Raises:
-            ValueError: Images that are not ``im_size`` x ``im_size``; or a batch of 1
-                with (non-synchronised) BatchNorm, which would normalise each image by
-                its own statistics (training degenerates).
-        """
+        """``ValueError`` for a preprocessed real batch (N, 3, H, W) not ``im_size`` square, or
+        of 1 image with non-synchronised BatchNorm (each image normalised by itself)."""
         im_size = unwrap_model(self.generator).im_size
         if tuple(real.shape[-2:]) != (im_size, im_size):
             raise ValueError(
-                f'FastGAN: real images arrive as {real.shape[-2]}x{real.shape[-1]} but '
-                f'im_size is {im_size}; set the ResizeToSquare size of '
-                f'train_pipeline to {im_size}, or generator.im_size and '
-                'discriminator.im_size to the image size')
+                f'FastGAN: real images arrive as {real.shape[-2]}x{real.shape[-1]} but im_size '
+                f'is {im_size}; set the ResizeToSquare size of train_pipeline to {im_size}, or '
+                'generator.im_size and discriminator.im_size to the image size')
         if self._plain_batch_norm is None:
-            self._plain_batch_norm = any(
-                isinstance(m, _BatchNorm) and not isinstance(m, nn.SyncBatchNorm)
-                for net in (self.generator, self.discriminator) for m in net.modules())
+            self._plain_batch_norm = any(isinstance(m, PLAIN_BATCH_NORMS)
+                                         for net in (self.generator, self.discriminator)
+                                         for m in net.modules())
         if self._plain_batch_norm and real.shape[0] < 2:
             raise ValueError(
                 f'FastGAN: a batch of {real.shape[0]} image per process: the BatchNorm layers '
@@ -302,55 +263,3 @@ class FastGAN(BaseGAN):
                 'statistics and training degenerates. Set train_dataloader.batch_size to 2 '
                 "or more (official: 8), or with several GPUs also set sync_bn='torch'; with "
                 'a sampler that ends epochs with a partial batch, set drop_last=True.')
-
-    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
-        """One iteration on mmagic's schedule (``BaseGAN.train_step``), with gradient
-        accumulation (``optim_wrapper.<net>.accumulative_counts``) for both networks.
-
-        Every iteration is one discriminator micro-batch; the discriminator updates every
-        ``disc_accu`` iterations. After ``discriminator_steps`` such updates come
-        ``generator_steps * gen_accu`` generator micro-batches (``generator_steps``
-        updates), then the EMA update (from iteration ``ema_start * discriminator_steps *
-        disc_accu``). The first generator micro-batch reuses the augmented fakes of this
-        iteration's discriminator micro-batch, as the official loop does; the others draw
-        new fakes from the same generator (see docs/design.md, "The training step").
-        """
-        message_hub = MessageHub.get_current_instance()
-        curr_iter = message_hub.get_info('iter')
-        data = self.data_preprocessor(data, True)
-        self.check_real_batch(data['data_samples'].gt_img)
-        disc_wrapper = optim_wrapper['discriminator']
-        disc_accu_iters = disc_wrapper._accumulative_counts
-        max_iters = message_hub.get_info('max_iters')
-        if max_iters is not None and disc_wrapper._max_counts != max_iters:
-            # MMEngine initialises a single optimizer wrapper but not those of an
-            # OptimWrapperDict: count D's micro-batches from this run's first iteration
-            # (a resumed run continues its accumulation cycles; the last one may be short).
-            disc_wrapper.initialize_count_status(self.discriminator, curr_iter, max_iters)
-        with disc_wrapper.optim_context(self.discriminator):
-            log_vars = self.train_discriminator(**data, optimizer_wrapper=disc_wrapper)
-
-        if (curr_iter + 1) % (self.discriminator_steps * disc_accu_iters):
-            self._fakes = None  # free G's graph: no generator step this iteration
-            return log_vars
-
-        gen_wrapper = optim_wrapper['generator']
-        gen_micro_batches = self.generator_steps * gen_wrapper._accumulative_counts
-        gen_wrapper.initialize_count_status(self.generator, 0, gen_micro_batches)
-        set_requires_grad(self.discriminator, False)
-        gen_logs = []
-        for _ in range(gen_micro_batches):
-            with gen_wrapper.optim_context(self.generator):
-                gen_logs.append(self.train_generator(**data, optimizer_wrapper=gen_wrapper))
-        set_requires_grad(self.discriminator, True)
-        gen_log_vars = self.gather_log_vars(gen_logs)
-        gen_log_vars.pop('loss', None)
-        log_vars.update(gen_log_vars)
-
-        if self.with_ema_gen:
-            generator = unwrap_model(self.generator)
-            if curr_iter + 1 >= self.ema_start * self.discriminator_steps * disc_accu_iters:
-                self.generator_ema.update_parameters(generator)
-            else:
-                self.generator_ema.sync_parameters(generator)
-        return log_vars

@@ -1,24 +1,16 @@
 """Map checkpoints of the official FastGAN-pytorch code onto this plugin's modules.
 
-An official checkpoint is a dict written by the official ``train.py``: ``all_N.pth`` holds
-``g`` (``Generator.state_dict()``), ``d`` (``Discriminator.state_dict()``), ``g_ema`` (a
-list of tensors in ``Generator.parameters()`` order), ``opt_g`` and ``opt_d``; ``N.pth`` holds
-``g`` (already the EMA weights) and ``d``. Keys carry a ``module.`` prefix when the model was
-trained with DataParallel (the official default), and every conv uses the legacy spectral
-norm hook (``<conv>.weight_orig``, ``<conv>.weight_u``, ``<conv>.weight_v``).
+The official ``train.py`` writes ``all_N.pth`` (``g``, ``d``: state dicts; ``g_ema``: tensors
+in ``Generator.parameters()`` order; ``opt_g``, ``opt_d``) and ``N.pth`` (``g``: already the
+EMA weights, ``d``). Keys may carry DataParallel's ``module.``; every conv has the legacy
+spectral-norm keys (``weight_orig``, ``weight_u``, ``weight_v``).
 
-The mapping works like StyleGAN2-ADA's ``legacy.py``: an explicit key table from the
-official names to ours (identical except for spectral norm, :data:`SPECTRAL_NORM_KEYS`),
-built from our modules at the configuration that the tensor shapes imply; source keys the
-table does not know and target keys it leaves unfilled are refused by name, as are tensors
-of the wrong shape. Optimizer states are not converted (they index the official parameters).
-
-RGB: the official code trains on RGB images, so converted generators produce RGB and
-converted discriminators expect RGB.
-
-This module gives the state dicts of our modules; the mmagic checkpoint of the whole
-``FastGAN`` model and its config text are assembled by
-``tools/model_converters/convert_official_checkpoint.py``.
+As StyleGAN2-ADA's ``legacy.py``: an explicit key table, official names -> ours (the same
+but for spectral norm, :data:`SPECTRAL_NORM_KEYS`), built from our modules at the
+configuration the shapes imply; unknown source keys, unfilled targets and misshapen tensors
+are refused by name. Optimizer states are not converted. The official code trains on RGB,
+so converted networks produce and expect RGB. The whole mmagic checkpoint and its config
+are assembled by ``tools/model_converters/convert_official_checkpoint.py``.
 """
 import pickle
 from collections import OrderedDict
@@ -31,11 +23,6 @@ from fastgan_plugin.utils.validation import format_names
 from .sle_generator import SLEGenerator
 from .ss_discriminator import SSDiscriminator
 
-__all__ = [
-    'SPECTRAL_NORM_KEYS', 'OFFICIAL_SIZES', 'official_key', 'convert_official_state_dict',
-    'load_official_checkpoint'
-]
-
 # Legacy spectral-norm key suffix (official) -> parametrization key suffix (ours).
 SPECTRAL_NORM_KEYS = OrderedDict([
     ('weight_orig', 'parametrizations.weight.original'),
@@ -45,30 +32,15 @@ SPECTRAL_NORM_KEYS = OrderedDict([
 CHECKPOINT_KEYS = ('g', 'd', 'g_ema', 'opt_g', 'opt_d')
 REQUIRED_KEYS = ('g', 'd')
 OFFICIAL_SIZES = (256, 512, 1024)
-DATA_PARALLEL_PREFIX = 'module.'
 
 
 def official_key(key: str) -> str:
-    """Our state-dict key -> the official one (the key table's only renaming rule).
-
-    Args:
-        key (str): A key of our ``state_dict()``, e.g.
-            ``'feat_8.1.parametrizations.weight.original'``.
-
-    Returns:
-        str: The key of the official state dict (without ``module.``), e.g.
-        ``'feat_8.1.weight_orig'``.
-    """
+    """Our state-dict key -> the official one, without ``module.``
+    (``'feat_8.1.parametrizations.weight.original'`` -> ``'feat_8.1.weight_orig'``)."""
     for official_suffix, our_suffix in SPECTRAL_NORM_KEYS.items():
         if key.endswith('.' + our_suffix):
             return key[:-len(our_suffix)] + official_suffix
     return key
-
-
-def _strip_prefix(state_dict: Mapping[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
-    return OrderedDict(
-        (key[len(DATA_PARALLEL_PREFIX):] if key.startswith(DATA_PARALLEL_PREFIX) else key, value)
-        for key, value in state_dict.items())
 
 
 def _shape_of(state_dict: Mapping[str, torch.Tensor], key: str, what: str) -> torch.Size:
@@ -122,28 +94,28 @@ def _map_state_dict(source: Mapping[str, torch.Tensor], target: Mapping[str, tor
         raise ValueError(f'{what}: cannot convert the official state dict. Unknown source keys: '
                          f'[{format_names(sorted(unknown))}]; target keys left unfilled '
                          f'(official names): [{format_names(sorted(unfilled))}]')
-    converted = OrderedDict()
-    misshapen = []
-    for source_key, key in table.items():
-        tensor = source[source_key]
-        if tensor.shape != target[key].shape:
-            misshapen.append(f'{source_key} {tuple(tensor.shape)} != {key} '
-                             f'{tuple(target[key].shape)}')
-        converted[key] = tensor
-    if misshapen:
-        raise ValueError(f'{what}: tensor shapes do not fit the configuration: '
-                         f'[{"; ".join(misshapen)}]')
+    converted = OrderedDict((key, source[source_key]) for source_key, key in table.items())
+    _check_shapes(converted, target, f'{what}: tensor shapes do not fit the configuration',
+                  names={key: f'{source_key} ' for source_key, key in table.items()})
     return converted
+
+
+def _check_shapes(tensors: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor],
+                  message: str, names: Optional[Mapping[str, str]] = None) -> None:
+    """Refuse ``tensors`` whose shapes differ from those of ``expected`` (same keys), listing
+    them after ``message`` (each led by ``names[key]`` where given)."""
+    misshapen = [f'{(names or {}).get(key, "")}{tuple(tensor.shape)} != {key} '
+                 f'{tuple(expected[key].shape)}'
+                 for key, tensor in tensors.items() if tensor.shape != expected[key].shape]
+    if misshapen:
+        raise ValueError(f'{message}: [{"; ".join(misshapen)}]')
 
 
 def _apply_ema(generator_state: 'OrderedDict[str, torch.Tensor]', g_ema: List[torch.Tensor],
                parameter_names: List[str],
                g_source: Mapping[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
-    """Replace the generator's parameters, in official parameter order, by the ``g_ema`` list.
-
-    Buffers (BatchNorm statistics, spectral-norm vectors) stay those of ``g``, as in the
-    official code, which loads ``g`` and then copies ``g_ema`` into the parameters.
-    """
+    """The generator's parameters replaced, in official order, by the ``g_ema`` list; buffers
+    stay those of ``g`` (the official code loads ``g``, then copies ``g_ema`` in)."""
     if not isinstance(g_ema, (list, tuple)) or not all(
             isinstance(t, torch.Tensor) for t in g_ema):
         raise ValueError("not an official FastGAN checkpoint: 'g_ema' must be a list of tensors")
@@ -157,15 +129,9 @@ def _apply_ema(generator_state: 'OrderedDict[str, torch.Tensor]', g_ema: List[to
     if positions != sorted(positions):
         raise ValueError("cannot place 'g_ema': the generator's parameter order differs from "
                          'the order of the official state dict')
-    ema_state = OrderedDict(generator_state)
-    misshapen = []
-    for name, tensor in zip(parameter_names, g_ema):
-        if tensor.shape != ema_state[name].shape:
-            misshapen.append(f'{name} {tuple(tensor.shape)} != {tuple(ema_state[name].shape)}')
-        ema_state[name] = tensor
-    if misshapen:
-        raise ValueError(f"'g_ema' tensors do not fit the generator: [{'; '.join(misshapen)}]")
-    return ema_state
+    ema = OrderedDict(zip(parameter_names, g_ema))
+    _check_shapes(ema, generator_state, "'g_ema' tensors do not fit the generator")
+    return OrderedDict(generator_state, **ema)
 
 
 def convert_official_state_dict(ckpt: Mapping,
@@ -174,24 +140,17 @@ def convert_official_state_dict(ckpt: Mapping,
                                 ngf: Optional[int] = None,
                                 ndf: Optional[int] = None,
                                 nz: Optional[int] = None) -> dict:
-    """Convert a loaded official FastGAN checkpoint to state dicts of our modules.
+    """Convert a loaded official checkpoint to state dicts of our modules.
 
     Args:
-        ckpt (Mapping): The dict the official ``train.py`` saved (``g``, ``d``, optionally
-            ``g_ema``, ``opt_g``, ``opt_d``), ``module.`` prefixes allowed.
-        im_size (int | None): Resolution (256, 512 or 1024); ``None`` reads it off the keys.
-        ngf (int | None): Generator base width; ``None`` reads it off the shapes.
-        ndf (int | None): Discriminator base width; ``None`` reads it off the shapes.
-        nz (int | None): Noise dimension; ``None`` reads it off the shapes.
+        ckpt (Mapping): What the official ``train.py`` saved (see the module docstring).
+        im_size, ngf, ndf, nz (int | None): Overrides; None reads each off the keys/shapes.
 
     Returns:
-        dict: ``generator`` and ``discriminator`` (state dicts for :class:`SLEGenerator` and
-        :class:`SSDiscriminator`), ``generator_ema`` when the checkpoint has ``g_ema`` (the
-        ``g`` state with its parameters replaced by ``g_ema``; buffers from ``g``), and
-        ``meta`` = dict(im_size, ngf, ndf, nz). The tensors are those of ``ckpt`` (not
-        copied). Build the modules as ``SLEGenerator(im_size, ngf, nz, out_act=...)`` (the
-        official outputs are raw at 256/512, tanh at 1024) and ``SSDiscriminator(im_size,
-        ndf)``.
+        dict: ``generator``, ``discriminator`` (state dicts of :class:`SLEGenerator` and
+        :class:`SSDiscriminator`, sharing ``ckpt``'s tensors), ``generator_ema`` when there is
+        ``g_ema`` (see :func:`_apply_ema`), ``meta`` = dict(im_size, ngf, ndf, nz). The
+        official outputs are raw at 256/512 and tanh at 1024 (``out_act``).
 
     Raises:
         ValueError: If ``ckpt`` is not an official FastGAN checkpoint, its shapes fit no
@@ -209,8 +168,9 @@ def convert_official_state_dict(ckpt: Mapping,
         if not isinstance(ckpt[key], Mapping) or not all(
                 isinstance(v, torch.Tensor) for v in ckpt[key].values()):
             raise ValueError(f'not an official FastGAN checkpoint: {key!r} must be a state dict')
-    g_source = _strip_prefix(ckpt['g'])
-    d_source = _strip_prefix(ckpt['d'])
+    # DataParallel's prefix off.
+    g_source, d_source = (OrderedDict((key.removeprefix('module.'), value)
+                                      for key, value in ckpt[net].items()) for net in ('g', 'd'))
 
     meta = _infer_meta(g_source, d_source)
     overrides = dict(im_size=im_size, ngf=ngf, ndf=ndf, nz=nz)
@@ -237,23 +197,9 @@ def convert_official_state_dict(ckpt: Mapping,
 
 
 def load_official_checkpoint(path: str, **overrides) -> dict:
-    """Load an official FastGAN checkpoint file and convert it.
-
-    The file is read with ``torch.load(path, map_location='cpu', weights_only=True)``.
-
-    Args:
-        path (str): Path of ``all_N.pth`` or ``N.pth``.
-        **overrides: ``im_size``, ``ngf``, ``ndf``, ``nz`` for
-            :func:`convert_official_state_dict`.
-
-    Returns:
-        dict: See :func:`convert_official_state_dict`.
-
-    Raises:
-        ValueError: If the file is not a torch checkpoint, holds objects that
-            ``weights_only=True`` refuses, or is refused by
-            :func:`convert_official_state_dict`.
-    """
+    """:func:`convert_official_state_dict` of the file ``path`` (``all_N.pth`` or ``N.pth``),
+    read with ``torch.load(weights_only=True)``; ``ValueError`` if it is not a torch checkpoint
+    or holds objects that ``weights_only=True`` refuses."""
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as error:

@@ -178,14 +178,18 @@ def test_generator_step_every_discriminator_steps():
     model = MODELS.build(tiny_cfg(discriminator_steps=2))
     wrappers = optimizers(model)
     hub = MessageHub.get_current_instance()
+    fakes = []
+    generate_fakes = model.generate_fakes
+    model.generate_fakes = lambda num: fakes.append(generate_fakes(num)) or fakes[-1]
     hub.update_info('iter', 0)
     g_before = copy.deepcopy(snapshot(model.generator))
     logs = model.train_step(batch(), wrappers)
     assert 'loss_gen' not in logs and changed(g_before, model.generator) == set()
-    assert model._fakes is None  # G's graph released
+    assert model._fakes is None and not fakes[0]['img'].requires_grad  # no G graph kept
     hub.update_info('iter', 1)
     logs = model.train_step(batch(), wrappers)
     assert 'loss_gen' in logs and changed(g_before, model.generator)
+    assert len(fakes) == 2 and fakes[1]['img'].requires_grad  # reused by the G step
 
 
 def test_pretrained_generator_init_also_starts_the_ema(tmp_path):

@@ -11,6 +11,8 @@
   step each optimizer, how many generator micro-batches run, when the EMA starts, and the
   wrappers' accumulation counters, for ``discriminator_steps`` and both accumulation
   counts in {1, 2}.
+- D's accumulation counter is set before BaseGAN enters its ``optim_context`` on a resumed
+  run, and ``nonfinite='skip'`` keeps the accumulation cycles aligned with the iterations.
 """
 import itertools
 
@@ -214,3 +216,76 @@ def test_generator_steps_times_accumulation(message_hub):
     event = recorder.events[0]
     assert event['generator_micro_batches'] == 4 and event['generator_steps'] == 2
     assert len(forwards) == 1 + 3  # the D step's fakes, then 3 new batches
+
+
+# ------------------------------------------------------------------ counts and skips
+def test_a_resumed_run_counts_d_micro_batches_before_optim_context(message_hub):
+    """Resumed at iteration 3 with D accumulating 2: this micro-batch ends a cycle, so D's
+    wrapper must count 3 when BaseGAN enters its ``optim_context`` (DDP's ``no_sync`` is
+    decided there), update at it, and keep counting from there."""
+    message_hub.update_info('max_iters', 8)
+    model = build_model()
+    optim = wrappers(model, lambda p: torch.optim.SGD(p, lr=0.01), disc_accu=2)
+    disc = optim['discriminator']
+    entered = []
+    optim_context = disc.optim_context
+
+    def recording(network):
+        entered.append((disc.inner_count, disc.should_sync()))
+        return optim_context(network)
+
+    disc.optim_context = recording
+    recorder = Recorder(model, optim)
+    for iteration in (3, 4):
+        message_hub.update_info('iter', iteration)
+        recorder.events.append(dict(generator_micro_batches=0, generator_steps=0,
+                                    discriminator_steps=0, ema_updates=0, ema_syncs=0))
+        model.train_step(real_batch(2, seed=iteration), optim)
+    assert entered == [(3, True), (4, False)]
+    assert [e['discriminator_steps'] for e in recorder.events] == [1, 0]
+    assert [e['generator_steps'] for e in recorder.events] == [1, 0]
+
+
+class NaNAt(torch.nn.Module):
+    """A hinge loss whose ``target`` term is NaN at the given iterations (0-based)."""
+
+    def __init__(self, loss, target, iterations):
+        super().__init__()
+        self.loss, self.target, self.iterations = loss, target, iterations
+
+    def forward(self, pred, target):
+        value = self.loss(pred, target)
+        if target == self.target and MessageHub.get_current_instance().get_info(
+                'iter') in self.iterations:
+            value = value * float('nan')
+        return value
+
+
+def test_skip_keeps_the_accumulation_cycles(message_hub):
+    """``nonfinite='skip'`` with D accumulating 2: a skipped first micro-batch counts and adds
+    exactly zero gradient, the cycle still steps at its end; a skipped last micro-batch drops
+    its cycle's update (and the gradient accumulated before it)."""
+    message_hub.update_info('max_iters', 4)
+    model = build_model(nonfinite='skip')
+    model.gan_loss = NaNAt(model.gan_loss, 'real', iterations=(0, 3))
+    optim = wrappers(model, lambda p: torch.optim.SGD(p, lr=0.01), disc_accu=2)
+    disc = optim['discriminator']
+    recorder = Recorder(model, optim)
+    states, grads = [], []
+    for iteration in range(4):
+        message_hub.update_info('iter', iteration)
+        recorder.events.append(dict(generator_micro_batches=0, generator_steps=0,
+                                    discriminator_steps=0, ema_updates=0, ema_syncs=0))
+        logs = model.train_step(real_batch(2, seed=iteration), optim)
+        assert all(torch.isfinite(value) for value in logs.values())
+        assert ('loss_disc_real' in logs) == (iteration not in (0, 3))
+        states.append(params(model.discriminator))
+        grads.append([None if p.grad is None else p.grad.clone()
+                      for p in model.discriminator.parameters()])
+    assert disc.inner_count == 4
+    assert [e['discriminator_steps'] for e in recorder.events] == [0, 1, 0, 0]
+    assert [e['generator_steps'] for e in recorder.events] == [0, 1, 0, 1]  # G unaffected
+    assert all(g is not None and not g.any() for g in grads[0])  # counted, zero gradient
+    assert any(g is not None and g.any() for g in grads[2])  # accumulating
+    assert all(g is None for g in grads[3])  # dropped with the cycle's update
+    assert all(torch.equal(states[3][k], v) for k, v in states[2].items())

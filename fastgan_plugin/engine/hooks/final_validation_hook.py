@@ -1,0 +1,52 @@
+"""A run stopped during its final validation validates when it is resumed."""
+from mmagic.registry import HOOKS
+from mmengine.hooks import Hook
+from mmengine.runner import IterBasedTrainLoop
+
+from fastgan_plugin.utils.checkpoint import checkpoint_path, save_checkpoint_now
+
+VALIDATED_KEY = 'validated_iter'  # message hub runtime info
+
+
+@HOOKS.register_module()
+class FinalValidationHook(Hook):
+    """Run the final validation on resume if the run it continues did not finish it.
+
+    MMEngine validates after the last iteration, once the last checkpoint is written; a run
+    killed during that validation resumed at ``max_iters``, found nothing to train and ended
+    (status 0) without validating. This hook records the iteration of each finished
+    validation in the message hub (``validated_iter``) and, after the final one, writes the
+    last checkpoint again so that it holds the record. A run resumed at ``max_iters`` whose
+    checkpoint lacks it validates in ``after_train_epoch`` (where MMEngine's loop would
+    have), and records it the same way. Iteration-based loops only (FastGAN's).
+    """
+
+    priority = 'LOWEST'  # after_val_epoch: after CheckpointHook's best checkpoint
+
+    def __init__(self) -> None:
+        self._training = False
+
+    def before_train(self, runner) -> None:
+        self._training = True
+
+    def after_train(self, runner) -> None:
+        self._training = False
+
+    def after_train_epoch(self, runner) -> None:
+        """Validate if the final validation is due and was not done (a resumed run)."""
+        loop = runner.train_loop
+        if (isinstance(loop, IterBasedTrainLoop) and runner.val_loop is not None
+                and runner.iter == loop.max_iters >= loop.val_begin
+                and runner.message_hub.get_info(VALIDATED_KEY) != runner.iter):
+            runner.logger.info(f'The run stopped during its final validation (iteration '
+                               f'{runner.iter}): validating now')
+            runner.val_loop.run()
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        """Record the validation; after the final one, store the record in the checkpoint."""
+        if not self._training:
+            return
+        runner.message_hub.update_info(VALIDATED_KEY, runner.iter)
+        if (runner.iter == runner.train_loop.max_iters and runner.message_hub.get_info(
+                'last_ckpt') == checkpoint_path(runner, runner.iter)):  # written before it
+            save_checkpoint_now(runner, runner.iter)
