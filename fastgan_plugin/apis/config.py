@@ -1,9 +1,5 @@
-"""Reading a config for our tools: overrides, ``--data-root``, the work dir, mixed precision.
-
-A FastGAN config needs none of this: ``Config.fromfile`` + ``Runner.from_cfg`` run it as
-they are. :func:`load_config` adds what the command-line options ask for, as mmagic's
-``tools/train.py`` does; :mod:`fastgan_plugin.utils.config_check` checks the result.
-"""
+"""Reading a config for our tools: overrides, ``--data-root``, the work dir, mixed precision,
+as mmagic's ``tools/train.py`` does (plain ``Config.fromfile`` + ``Runner.from_cfg`` need none)."""
 import os
 import warnings
 from typing import Optional
@@ -17,11 +13,8 @@ from ..utils.validation import check_choice
 
 
 def set_data_root(cfg: Config, data_root: str) -> None:
-    """``--data-root``: point every dataloader's dataset at ``data_root``, in place.
-
-    Sets ``dataset.data_root`` of the train, val and test dataloaders (those the config
-    has) and the config's ``data_root`` variable, after checking that the folder holds
-    images the train dataset would take.
+    """``--data-root``: set ``dataset.data_root`` of every dataloader and the config's
+    ``data_root`` variable, in place, after checking that the folder holds images.
 
     Raises:
         FileNotFoundError, NotADirectoryError, ValueError: If ``data_root`` is not a
@@ -50,17 +43,15 @@ def warn_if_data_roots_differ(cfg: Config) -> None:
             stacklevel=2)
 
 
-def load_config(path: str,
-                cfg_options: Optional[dict] = None,
-                work_dir: Optional[str] = None,
+def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optional[str] = None,
                 data_root: Optional[str] = None) -> Config:
     """``Config.fromfile(path)`` with the tools' options applied.
 
     Args:
         path (str): Config file, or ``fastgan_plugin::fastgan/<name>.py``.
         cfg_options (dict, optional): ``--cfg-options``, merged into the config.
-        work_dir (str, optional): ``--work-dir``. The work dir is, in this order: this,
-            the config's ``work_dir``, ``./work_dirs/<config name>`` (as mmagic's tools).
+        work_dir (str, optional): ``--work-dir``; else the config's, else
+            ``./work_dirs/<config name>`` (as mmagic's tools).
         data_root (str, optional): ``--data-root``, see :func:`set_data_root`.
 
     Raises:
@@ -87,20 +78,13 @@ def load_config(path: str,
     return cfg
 
 
-# Optimizer wrapper types that enable_amp may replace.
 AMP_WRAPPABLE = ('OptimWrapper', 'AmpOptimWrapper', 'MixedPrecisionOptimWrapper')
 
 
 def enable_amp(cfg: Config, dtype: str = 'auto') -> None:
-    """Switch every optimizer wrapper of ``cfg`` to mixed precision.
-
-    FastGAN configs hold one wrapper per network (``optim_wrapper.generator``,
-    ``optim_wrapper.discriminator``) without a ``type``; mmagic's own ``--amp`` skips
-    those and so trains in fp32. Here each becomes a ``MixedPrecisionOptimWrapper``, which
-    autocasts on CUDA and on the CPU in ``dtype``: ``'auto'`` (default) is bfloat16 where
-    the hardware has it natively, float16 on older GPUs, float32 (with a warning) on CPUs
-    without AVX512-BF16 or AMX; float16 is dynamically loss-scaled (see
-    :func:`~fastgan_plugin.engine.optimizers.mixed_precision_optim_wrapper.resolve_amp_dtype`).
+    """Make every optimizer wrapper of ``cfg`` (FastGAN's are per network and untyped, which
+    mmagic's ``--amp`` skips) a ``MixedPrecisionOptimWrapper`` autocasting in ``dtype``
+    (see :func:`~fastgan_plugin.engine.optimizers.mixed_precision_optim_wrapper.resolve_amp_dtype`).
     """
     check_choice(dtype, 'AMP dtype', AMP_DTYPES)
     wrappers = cfg.optim_wrapper

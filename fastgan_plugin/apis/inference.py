@@ -1,12 +1,8 @@
-"""Build a FastGAN for inference and sample it by seed.
-
-A seed's random stream (``torch.Generator().manual_seed(seed)``, CPU) gives the latent, then
-the injection noise layer by layer, so an image depends on its seed only, not on the batch
-or device. (The official code draws eval injection noise at random.)
-"""
+"""Build a FastGAN for inference and sample it by seed: a seed's CPU random stream gives the
+latent, then the injection noise layer by layer, so an image depends on its seed only."""
 import copy
 import os
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Iterator, List, Optional, Sequence, Union
 
 import torch
 from mmengine.config import Config
@@ -30,13 +26,11 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                device: Union[str, torch.device] = 'cpu',
                cfg_options: Optional[dict] = None) -> nn.Module:
     """The model of ``config`` (a file, ``fastgan_plugin::<name>.py`` or a Config, with
-    ``cfg_options`` merged) on ``device`` in eval mode, its reconstruction loss L1.
+    ``cfg_options`` merged) on ``device`` in eval mode, its reconstruction loss L1, with the
+    config as ``cfg`` and the checkpoint's meta ({} without one) as ``checkpoint_meta``.
 
-    ``checkpoint`` (path or http(s) URL) is loaded strictly through MMEngine, whose loaders
-    :mod:`fastgan_plugin.utils.checkpoint` makes ``weights_only=True``: a checkpoint that
-    holds other objects raises ``pickle.UnpicklingError`` naming it. The model keeps the
-    config as ``cfg`` and the checkpoint's meta (e.g. ``iter``; {} without one) as
-    ``checkpoint_meta``.
+    ``checkpoint`` (path or URL) is loaded strictly with ``weights_only=True``
+    (:mod:`fastgan_plugin.utils.checkpoint`): other objects raise ``pickle.UnpicklingError``.
     """
     from mmagic.registry import MODELS
     from mmagic.utils import register_all_modules
@@ -62,24 +56,22 @@ def batches(count: int, batch_size: int, desc: str, progress: bool) -> Iterator[
         yield slice(start, start + batch_size)
 
 
-def _seed_streams(seeds: Sequence[int], noise_size: int) -> Tuple[Tensor, List[torch.Generator]]:
-    """The latent of every seed, and its random stream positioned after the latent."""
-    streams = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
-    latents = [torch.randn(noise_size, generator=stream) for stream in streams]
-    return (torch.stack(latents) if latents else torch.empty(0, noise_size)), streams
-
-
 def seeded_noise(seeds: Sequence[int], noise_size: int) -> Tensor:
     """One latent per seed, (len(seeds), noise_size), the same on every device."""
-    return _seed_streams(seeds, noise_size)[0]
+    latents = [torch.randn(noise_size, generator=torch.Generator().manual_seed(int(seed)))
+               for seed in seeds]
+    return torch.stack(latents) if latents else torch.empty(0, noise_size)
 
 
 def seeded_injection_noise(generator: SLEGenerator, seeds: Sequence[int]) -> List[Tensor]:
     """``injection_noise`` for ``generator``, drawn on the CPU: one (len(seeds), 1, H, W)
     tensor per layer, sample ``i`` continuing the stream of ``seeds[i]`` after its latent."""
-    per_sample = [[torch.randn(shape, generator=stream)
-                   for shape in generator.injection_noise_shapes]
-                  for stream in _seed_streams(seeds, generator.nz)[1]]
+    per_sample = []
+    for seed in seeds:
+        stream = torch.Generator().manual_seed(int(seed))
+        torch.randn(generator.nz, generator=stream)  # the latent comes first
+        per_sample.append([torch.randn(shape, generator=stream)
+                           for shape in generator.injection_noise_shapes])
     return [torch.stack(layer) for layer in zip(*per_sample)]
 
 
@@ -96,11 +88,8 @@ def select_generator(model: nn.Module, sample_model: str = 'ema') -> SLEGenerato
 def generate(model: nn.Module, latents: Tensor, noise_seeds: Sequence[int], batch_size: int = 8,
              sample_model: str = 'ema', progress: bool = False) -> Tensor:
     """Images (N, 3, R, R) on the CPU of ``latents`` (N, nz), image ``i`` with the injection
-    noise of ``noise_seeds[i]``.
-
-    RGB in [-1, 1] (unbounded with ``out_act=None``, as the official 256 and 512 px
-    generators). ``batch_size``: images per generator call; ``sample_model``: ``'ema'`` or
-    ``'orig'``; ``progress``: show a progress bar (the same in every sampling function).
+    noise of ``noise_seeds[i]``: RGB in [-1, 1] (unbounded with ``out_act=None``).
+    ``batch_size``: images per generator call; ``progress``: show a progress bar.
     """
     if len(noise_seeds) != len(latents):
         raise ValueError(f'{len(latents)} latents but {len(noise_seeds)} noise seeds')
@@ -131,8 +120,7 @@ def to_pil(images: Tensor) -> List[Image.Image]:
 
 def to_grid(images: Tensor, num_columns: int, padding: int = 2) -> Image.Image:
     """(N, 3, H, W) RGB in [-1, 1] -> one PIL image, row by row, white between cells."""
-    grid = make_grid(images.float().clamp(-1, 1), nrow=num_columns, padding=padding,
-                     pad_value=1.0)
+    grid = make_grid(images.float().clamp(-1, 1), nrow=num_columns, padding=padding, pad_value=1.0)
     return to_pil(grid[None])[0]
 
 

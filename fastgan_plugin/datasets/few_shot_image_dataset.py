@@ -1,12 +1,9 @@
 """All images of one folder, for unconditional few-shot GAN training.
 
-Build time: the folder is listed (symbolic links followed) and each image file checked
-cheaply by :func:`check_image`; unreadable files are skipped and named in one warning.
-Load time (:class:`~fastgan_plugin.datasets.transforms.LoadRGBImage`): the full decode; a
-file that fails only there (a PNG whose compressed data is corrupt behind valid CRCs, a
-file changed since the build) is skipped with a warning naming it. A full decode at build
-time would cost 18-38 ms per 1024 px PNG on one core, against 1.5 ms for the CRC check:
-20-40 s more at every start for 1000 images, for what load time handles anyway.
+Build time: each image file is checked cheaply (:func:`check_image`); unreadable ones are
+skipped and named in one warning. The full decode waits for load time (``LoadRGBImage``
+skips a file failing there): at build time it would cost 18-38 ms per 1024 px PNG against
+1.5 ms for the CRC check, 20-40 s more at every start for 1000 images.
 """
 import os
 import stat
@@ -31,12 +28,9 @@ _SPECIAL_FILES = ((stat.S_ISFIFO, 'FIFO (named pipe)'), (stat.S_ISSOCK, 'socket'
 
 
 def check_image(path: str) -> Optional[str]:
-    """Check a file cheaply: None if it can be read as an image, else why not.
-
-    Only regular files are opened (opening a FIFO would block). Then the header (format,
-    pixel mode, size limit), the CRC of every PNG chunk (catches truncation without
-    decompressing), JPEGs decoded at 1/8 scale, other formats decoded fully.
-    """
+    """None if ``path`` can be read as an image, else why not. Cheap: only regular files are
+    opened (a FIFO would block); the header, then PNG chunk CRCs (truncation without
+    decompressing), JPEGs decoded at 1/8 scale, other formats fully."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -96,9 +90,8 @@ def _extensions_text(extensions: Sequence[str], case_sensitive: bool) -> str:
 def find_image_files(root: str, recursive: bool = False,
                      extensions: Sequence[str] = IMAGE_EXTENSIONS,
                      case_sensitive: bool = False) -> Tuple[List[str], List[str], List[str]]:
-    """List ``root`` by file names alone (no file is opened; arguments as
-    :class:`FewShotImageDataset`'s): image files, other files and the subfolders not
-    descended into, as sorted paths relative to ``root``.
+    """List ``root`` by file names alone (arguments as :class:`FewShotImageDataset`'s): image
+    files, other files and the subfolders not descended into, sorted, relative to ``root``.
 
     Raises:
         FileNotFoundError, NotADirectoryError: If ``root`` is not a folder.
@@ -129,19 +122,17 @@ def find_image_files(root: str, recursive: bool = False,
 @DATASETS.register_module()
 class FewShotImageDataset(BaseDataset):
     """The images of ``data_root``, each sample ``dict(gt_path=<path>, key=<relative path
-    without extension>)``, checked at build time (see the module docstring); a folder
-    without images, or with fewer than ``min_images`` readable ones, raises an error.
+    without extension>)``; fewer than ``min_images`` readable images raise an error.
 
     Args:
         data_root (str | os.PathLike): Folder of the training images (``~`` expanded).
         pipeline (Sequence[dict | Callable]): Transforms. Defaults to none.
         recursive (bool): Also take images from subfolders, at any depth. Defaults to False.
-        extensions (Sequence[str]): Suffixes of image files, with the dot. Defaults to
-            :data:`IMAGE_EXTENSIONS` (official: ``.jpg``, ``.png``, ``.jpeg``, case-sensitive).
+        extensions (Sequence[str]): Suffixes of image files, with the dot (official: ``.jpg``,
+            ``.png``, ``.jpeg``, case-sensitive). Defaults to :data:`IMAGE_EXTENSIONS`.
         case_sensitive (bool): Match ``extensions`` exactly. Defaults to False.
         min_images (int): Fewest readable images to accept. Defaults to 1.
-        **kwargs: As MMEngine's ``BaseDataset`` (``serialize_data``, ``test_mode``, ...);
-            ``max_refetch`` (1000) bounds the tries to replace a sample the pipeline skipped.
+        **kwargs: As MMEngine's ``BaseDataset`` (``max_refetch``, ``test_mode``, ...).
     """
 
     def __init__(self, data_root: Optional[Union[str, os.PathLike]] = None,

@@ -1,17 +1,10 @@
 """Atomic file writes, and an MMEngine file backend that writes checkpoints atomically.
 
-MMEngine's ``LocalBackend.put`` opens the final path and writes into it, so a process
-killed during a checkpoint write (SIGKILL, out of memory, a pre-empted node) leaves a
-torn ``iter_N.pth`` that ``--resume`` then picks. Here every write goes to a temporary
-file in the same folder, is flushed and fsync'ed, and only then renamed over the final
-name with :func:`os.replace` (atomic on POSIX and Windows within one file system); the
-folder is fsync'ed after the rename so that the new name survives a power cut. Readers
-therefore see the old file or the complete new one, never a part.
-
-Temporary files are named ``.<name>.partial-<pid>`` (hidden, and never ending in
-``.pth``), so nothing that lists checkpoints picks one; :func:`remove_stale_partial_files`
-removes those left behind by a killed process.
+MMEngine's ``LocalBackend.put`` writes into the final path (a kill leaves a torn checkpoint).
+Here a write goes to a hidden ``.<name>.partial-<pid>`` beside it, is fsync'ed and renamed over
+the final name, then the folder is fsync'ed: readers see the old file or the whole new one.
 """
+import contextlib
 import os
 import os.path as osp
 import re
@@ -31,35 +24,26 @@ def partial_path(path: str) -> str:
 
 def fsync_dir(folder: str) -> None:
     """Make a rename in ``folder`` durable (a no-op where folders cannot be opened)."""
-    try:
+    with contextlib.suppress(OSError):  # e.g. Windows
         fd = os.open(folder or '.', os.O_RDONLY)
-    except OSError:  # e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def write_bytes_atomic(path: Union[str, os.PathLike], data: bytes, write=None) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is never seen half-written.
+    """Write ``data`` to ``path`` (its folder created if needed), never seen half-written.
 
     Args:
-        path (str | os.PathLike): The final file. Its folder is created if needed.
-        data (bytes): The content.
-        write (callable, optional): ``write(file, data)`` used instead of
-            ``file.write(data)`` (tests slow it down to be killed mid-write).
+        write (callable, optional): ``write(file, data)`` instead of ``file.write(data)``.
 
     Raises:
-        OSError: If writing, syncing or renaming fails; the temporary file is removed
-            and an existing ``path`` is left as it was.
+        OSError: If the write fails; the temporary file is removed, ``path`` left as it was.
     """
     path = os.fspath(path)
     folder = osp.dirname(path)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
+    os.makedirs(folder or '.', exist_ok=True)
     tmp = partial_path(path)
     try:
         with open(tmp, 'wb') as f:
@@ -83,9 +67,8 @@ def write_text_atomic(path: Union[str, os.PathLike], text: str) -> None:
 
 
 def remove_stale_partial_files(folders: Iterable[str]) -> List[str]:
-    """Remove the temporary files of :func:`write_bytes_atomic` that killed writers left in
-    ``folders`` (each once, not recursively; missing folders are skipped); call it before
-    writing there. Returns the removed paths, sorted."""
+    """Remove the temporary files that killed writers left in ``folders`` (not recursively;
+    missing folders are skipped). Returns the removed paths, sorted."""
     partial = sorted(osp.join(folder, name) for folder in set(folders) if osp.isdir(folder)
                      for name in os.listdir(folder)
                      if _PARTIAL_RE.match(name) and osp.isfile(osp.join(folder, name)))
@@ -96,19 +79,14 @@ def remove_stale_partial_files(folders: Iterable[str]) -> List[str]:
 
 @register_backend(ATOMIC_BACKEND)
 class AtomicLocalBackend(LocalBackend):
-    """MMEngine's local file backend with atomic :meth:`put` and :meth:`put_text`.
-
-    Select it with ``backend_args=dict(backend='fastgan_atomic_local')`` wherever MMEngine
-    takes ``backend_args`` (``default_hooks.checkpoint`` of ``configs/_base_/fastgan_runtime.py``
-    does); reading, listing and removing are ``LocalBackend``'s.
-    """
+    """MMEngine's local file backend with atomic :meth:`put` and :meth:`put_text`; select it
+    with ``backend_args=dict(backend='fastgan_atomic_local')``."""
 
     def put(self, obj: bytes, filepath: Union[str, os.PathLike]) -> None:
-        """Write bytes to ``filepath`` atomically (temporary file, fsync, rename).
+        """Write bytes to ``filepath`` atomically.
 
         Raises:
-            OSError: If the write fails (a full disk, a file size limit): naming the file,
-                and the latest complete checkpoint beside it, which is left as it was.
+            OSError: If the write fails (a full disk), naming the intact checkpoint beside it.
         """
         try:
             write_bytes_atomic(filepath, obj, write=self._write)
@@ -130,5 +108,5 @@ class AtomicLocalBackend(LocalBackend):
 
     @staticmethod
     def _write(file, data: bytes) -> None:
-        """Write ``data`` into the open temporary ``file`` (a test seam)."""
+        """A test seam: tests slow it down to be killed mid-write."""
         file.write(data)

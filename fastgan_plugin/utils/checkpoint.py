@@ -1,15 +1,9 @@
 """Loading checkpoints without running code from them, and finding the one to resume.
 
-Importing this module registers, with MMEngine's public ``CheckpointLoader.register_scheme``
-(``force=True``, the one process-wide change of checkpoint loading), loaders for local paths
-(prefix ``''``) and ``http(s)://`` URLs that call ``torch.load(..., weights_only=True)``
-explicitly. Every load MMEngine does goes through them: ``load_from``, ``resume``,
-``init_cfg=dict(type='Pretrained')``, ``load_checkpoint`` and so ``init_model``. An explicit
-``weights_only=True`` also holds where ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` is set, which
-turns torch's default (MMEngine passes none) into a full unpickler. Checkpoints written before
-the message hub was stored as plain data (``CheckpointContentHook``) hold ``HistoryBuffer``
-objects and numpy arrays: exactly those types (:func:`runner_checkpoint_types`) are added to
-torch's weights-only allow-list, the second process-wide change.
+Importing this module makes two process-wide changes: MMEngine's loaders of local paths and
+``http(s)://`` URLs are replaced (public ``CheckpointLoader.register_scheme``) by ones passing
+``weights_only=True`` explicitly, which ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` cannot override;
+and :func:`runner_checkpoint_types` join torch's weights-only allow-list (older checkpoints).
 """
 import glob
 import logging
@@ -29,23 +23,17 @@ from mmengine.runner.checkpoint import CheckpointLoader, get_state_dict
 from .atomic_io import write_text_atomic
 from .validation import format_names
 
-# ``_reconstruct`` and ``scalar`` live in numpy.core (numpy 1) or numpy._core (numpy 2).
-if np.lib.NumpyVersion(np.__version__) >= '2.0.0':
-    from numpy._core import multiarray as _multiarray
-else:
-    from numpy.core import multiarray as _multiarray
-
 _ZIP_MAGIC = b'PK\x03\x04'  # torch.save's (zip) format since torch 1.6
 _STEP_RE = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
 
 
 def runner_checkpoint_types() -> list:
-    """The non-tensor types of runner checkpoints written with MMEngine's ``HistoryBuffer``
-    pickling patched out: ``HistoryBuffer``, the numpy functions and classes that rebuild
-    arrays and scalars, and the dtype classes of the numbers MMEngine logs."""
+    """The non-tensor types of older runner checkpoints: ``HistoryBuffer``, and what rebuilds
+    numpy arrays and scalars of the dtypes MMEngine logs."""
+    # What pickle calls to rebuild arrays and scalars (in numpy.core, or numpy._core in 2.x).
+    rebuilders = [np.zeros(1).__reduce__()[0], np.float64(0).__reduce__()[0]]
     dtype_classes = [type(np.dtype(name)) for name in ('float64', 'float32', 'int64', 'int32')]
-    return [HistoryBuffer, _multiarray._reconstruct, _multiarray.scalar, np.ndarray, np.dtype,
-            *dtype_classes]
+    return [HistoryBuffer, *rebuilders, np.ndarray, np.dtype, *dtype_classes]
 
 
 def _load_weights_only(load, filename: str) -> dict:
@@ -66,8 +54,7 @@ def _load_weights_only(load, filename: str) -> dict:
 
 
 def load_from_local_weights_only(filename: str, map_location=None) -> dict:
-    """MMEngine's local loader with ``weights_only=True`` and the checks of
-    :func:`check_checkpoint_file` (prefix ``''``: any path no other scheme claims)."""
+    """MMEngine's local loader with ``weights_only=True`` and :func:`check_checkpoint_file`."""
     filename = osp.expanduser(filename)
     check_checkpoint_file(filename)
     return _load_weights_only(
@@ -75,8 +62,7 @@ def load_from_local_weights_only(filename: str, map_location=None) -> dict:
 
 
 def load_from_http_weights_only(filename: str, map_location=None) -> dict:
-    """MMEngine's ``load_from_http`` with ``weights_only=True``: downloads into the torch hub
-    cache (``$TORCH_HOME/hub/checkpoints``), rank 0 first when distributed."""
+    """MMEngine's ``load_from_http`` with ``weights_only=True`` (rank 0 downloads first)."""
     def load() -> dict:
         return _load_weights_only(lambda: torch.hub.load_state_dict_from_url(
             filename, map_location=map_location, progress=False, weights_only=True), filename)
@@ -93,8 +79,7 @@ def load_from_http_weights_only(filename: str, map_location=None) -> dict:
 CheckpointLoader.register_scheme('', load_from_local_weights_only, force=True)
 CheckpointLoader.register_scheme(('http://', 'https://'), load_from_http_weights_only,
                                  force=True)
-# Process-wide, as torch keeps it (its safe_globals context manager changes the same global
-# set, and removes on exit what others had added).
+# Process-wide: torch's safe_globals context manager would remove on exit what others added.
 torch.serialization.add_safe_globals(runner_checkpoint_types())
 
 
@@ -103,14 +88,11 @@ def check_checkpoint_file(path: str, source: Optional[str] = None) -> None:
 
     Args:
         path (str): The checkpoint; URLs and other remote paths are left alone.
-        source (str, optional): Where the path came from, for the message
-            (``'load_from'``).
+        source (str, optional): Where the path came from, for the message ('load_from').
 
     Raises:
-        FileNotFoundError: If it does not exist.
-        IsADirectoryError: If it is a folder.
-        ValueError: If it is empty, or in torch's zip format without the zip directory
-            that ends a whole file (a truncated copy or an interrupted write).
+        FileNotFoundError, IsADirectoryError: If it does not exist, or is a folder.
+        ValueError: If it is empty, or a torch zip file without its end (a torn write).
     """
     if '://' in path:
         return
@@ -145,16 +127,9 @@ def _is_complete(path: str) -> bool:
 def find_resume_checkpoint(work_dir: str) -> Optional[str]:
     """The checkpoint ``--resume`` continues from, found inside ``work_dir`` itself.
 
-    ``last_checkpoint`` holds the absolute path the run wrote; only its file name is used,
-    looked up in ``work_dir``, so that a copied or moved work dir resumes from its own files.
-    If that file is missing or torn (or ``last_checkpoint`` is missing or empty), the newest
-    complete ``iter_*.pth`` / ``epoch_*.pth`` of ``work_dir`` is taken, with a warning.
-
-    Args:
-        work_dir (str): The run's work dir.
-
-    Returns:
-        str | None: The checkpoint's path; None if ``work_dir`` holds no complete one.
+    Only the file name of ``last_checkpoint`` is used, so that a copied or moved work dir
+    resumes from its own files; if that file is missing or torn, the newest complete
+    ``iter_*.pth`` / ``epoch_*.pth`` is taken (with a warning). None if there is none.
     """
     record = osp.join(work_dir, 'last_checkpoint')
     named = None
@@ -163,11 +138,9 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
             named = osp.basename(f.read().strip()) or None
         if named and _is_complete(osp.join(work_dir, named)):
             return osp.join(work_dir, named)
-    steps = {}
-    for path in glob.glob(osp.join(glob.escape(work_dir), '*_*.pth')):
-        match = _STEP_RE.match(osp.basename(path))
-        if match:
-            steps[path] = int(match.group(1))
+    steps = {path: int(match.group(1))
+             for path in glob.glob(osp.join(glob.escape(work_dir), '*_*.pth'))
+             if (match := _STEP_RE.match(osp.basename(path)))}
     found = next((p for p in sorted(steps, key=steps.get, reverse=True) if _is_complete(p)),
                  None)
     if found is not None and named is not None:
@@ -179,21 +152,13 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
 
 def check_state_dict_matches(model: torch.nn.Module, checkpoint: dict, path: str,
                              strict: bool) -> List[str]:
-    """Compare a checkpoint's weights with ``model`` before MMEngine loads them.
-
-    MMEngine loads ``load_from`` non-strictly: weights of another architecture are
-    skipped with a warning and training silently starts from random weights (and a
-    resumed optimizer then fails on the first step). This refuses them instead.
+    """Compare a checkpoint's weights with ``model`` before MMEngine (non-strictly) loads them.
 
     Args:
         model (nn.Module): The (unwrapped) model.
         checkpoint (dict): The loaded checkpoint (``state_dict`` inside, or the weights).
         path (str): The checkpoint's path, for messages.
-        strict (bool): Also refuse missing or unexpected keys (resuming needs the exact
-            model); otherwise they are only returned.
-
-    Returns:
-        list[str]: Warnings about missing and unexpected keys (not strict).
+        strict (bool): Also refuse missing or unexpected keys; otherwise returns warnings.
 
     Raises:
         ValueError: If no key matches, if shapes differ, or (strict) if keys differ.
@@ -214,33 +179,23 @@ def check_state_dict_matches(model: torch.nn.Module, checkpoint: dict, path: str
             f'{format_names(sorted({k.split(".")[0] for k in own}))}). If it is an official '
             'FastGAN checkpoint (keys g, d, opt), convert it first with '
             'tools/model_converters/convert_official_checkpoint.py.')
-    mismatched = [
-        f'{k}: checkpoint {tuple(weights[k].shape)}, model {tuple(own[k].shape)}'
-        for k in common if hasattr(weights[k], 'shape') and weights[k].shape != own[k].shape
-    ]
+    mismatched = [f'{k}: checkpoint {tuple(weights[k].shape)}, model {tuple(own[k].shape)}'
+                  for k in common
+                  if hasattr(weights[k], 'shape') and weights[k].shape != own[k].shape]
     if mismatched:
         raise ValueError(f'checkpoint {path!r} does not fit this model: {len(mismatched)} '
                          f'weight(s) differ in shape ({format_names(mismatched)}). {hint}')
-    missing = [k for k in own if k not in weights]
-    unexpected = [k for k in weights if k not in own]
-    problems = []
-    if missing:
-        problems.append(f'{len(missing)} weight(s) of the model are not in it '
-                        f'({format_names(missing)})')
-    if unexpected:
-        problems.append(f'{len(unexpected)} weight(s) in it are not in the model '
-                        f'({format_names(unexpected)})')
+    problems = [f'{len(keys)} weight(s) {where} ({format_names(keys)})' for keys, where in (
+        ([k for k in own if k not in weights], 'of the model are not in it'),
+        ([k for k in weights if k not in own], 'in it are not in the model')) if keys]
     if problems and strict:
         raise ValueError(f'cannot resume from {path!r}: ' + '; '.join(problems) + f'. {hint}')
     return [f'checkpoint {path!r}: {problem}' for problem in problems]
 
 
 def checkpoint_path(runner, step: int) -> str:
-    """The path the runner's ``CheckpointHook`` gives the checkpoint of ``step``.
-
-    Raises:
-        ValueError: If the runner has no ``CheckpointHook``.
-    """
+    """The path the runner's ``CheckpointHook`` gives the checkpoint of ``step``; ValueError
+    without that hook."""
     hook = next((h for h in runner.hooks if isinstance(h, CheckpointHook)), None)
     if hook is None:
         raise ValueError('saving a checkpoint outside the schedule needs a CheckpointHook '
@@ -249,20 +204,11 @@ def checkpoint_path(runner, step: int) -> str:
 
 
 def save_checkpoint_now(runner, step: int) -> str:
-    """Save the checkpoint of ``step`` now, as the runner's ``CheckpointHook`` would.
+    """Save the checkpoint of iteration ``step`` now, as the ``CheckpointHook`` of the
+    (training) runner would; returns its path.
 
-    For saves outside the hook's schedule (pre-emption, the final validation). A collective:
-    call it on every rank. Every hook with a ``gather_states`` method (``RNGStateHook``)
-    gathers first; rank 0 writes the file with the hook's backend and options, then
-    ``last_checkpoint``; the step joins ``keep_ckpt_ids`` so that ``max_keep_ckpts`` prunes
-    it later.
-
-    Args:
-        runner (Runner): The training runner (its ``CheckpointHook`` has started).
-        step (int): The iteration the checkpoint holds (``meta['iter']``).
-
-    Returns:
-        str: The checkpoint's path, :func:`checkpoint_path`.
+    A collective (call it on every rank): hooks with ``gather_states`` (``RNGStateHook``)
+    gather first; the step joins ``keep_ckpt_ids`` so that ``max_keep_ckpts`` prunes it.
     """
     path = checkpoint_path(runner, step)
     hook = next(h for h in runner.hooks if isinstance(h, CheckpointHook))

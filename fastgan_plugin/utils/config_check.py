@@ -1,14 +1,10 @@
-"""Config mistakes found before the runner builds anything, each error naming the key.
-
-:func:`check_config` is what ``tools/train.py`` and ``tools/test.py`` run before
-``Runner.from_cfg``; :func:`find_syntax_error` names the file and line of a syntax error,
-which MMEngine 0.10 reports without either for a base.
-"""
+"""Config mistakes found before the runner builds anything, each error naming the key;
+syntax errors named by file and line, which MMEngine 0.10 omits for a base."""
 import ast
 import difflib
 import inspect
 import os.path as osp
-from typing import Iterator, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -31,11 +27,9 @@ CUTOFF = 0.8
 
 
 def check_config(cfg: Config) -> None:
-    """Refuse, before anything is built, the config mistakes that MMEngine would report
-    late or without the key: misspelt top-level keys, unknown arguments and types of the
-    components (model and its parts, hooks, datasets and their pipelines, metrics),
-    iteration counts, intervals, learning rates and batch sizes out of range, and images
-    resized to another size than the generator's.
+    """Refuse the mistakes MMEngine reports late or without the key: misspelt top-level
+    keys, unknown types and arguments of components, counts, intervals, learning rates and
+    batch sizes out of range, images resized to another size than the generator's.
 
     Raises:
         ValueError: Naming the first mistaken key, with a close match where there is one.
@@ -72,44 +66,41 @@ def _check_values(cfg: Config) -> None:
             check_number(optimizer['lr'], f'{key}.optimizer.lr', minimum=0)
     for key in DATALOADERS:
         loader = cfg.get(key) or {}
-        if 'batch_size' in loader:
-            check_int(loader['batch_size'], f'{key}.batch_size', minimum=1)
-        if 'num_workers' in loader:
-            check_int(loader['num_workers'], f'{key}.num_workers', minimum=0)
+        for name, minimum in (('batch_size', 1), ('num_workers', 0)):
+            if name in loader:
+                check_int(loader[name], f'{key}.{name}', minimum=minimum)
 
 
-def _components(cfg: Config) -> Iterator[Tuple[str, Registry, dict]]:
+def _is_component(value) -> bool:
+    return isinstance(value, dict) and 'type' in value
+
+
+def _components(cfg: Config) -> List[Tuple[str, Registry, dict]]:
     """``(key, registry, config dict)`` of every component checked against its class."""
     from mmagic.registry import DATASETS, HOOKS, METRICS, MODELS, TRANSFORMS
 
-    def typed(key, value):
-        return [(key, value)] if isinstance(value, dict) and 'type' in value else []
-
     model = cfg.get('model')
-    for key, value in typed('model', model):
-        yield key, MODELS, value
-        for name, part in value.items():
-            for key, value in typed(f'model.{name}', part):
-                yield key, MODELS, value
-    hooks = list((cfg.get('default_hooks') or {}).items())
-    hooks += [(i, hook) for i, hook in enumerate(cfg.get('custom_hooks') or [])]
-    for name, hook in hooks:
-        prefix = 'default_hooks' if isinstance(name, str) else 'custom_hooks'
-        for key, value in typed(f'{prefix}.{name}', hook):
-            yield key, HOOKS, value
+    found = [('model', MODELS, model)]
+    if _is_component(model):
+        found += [(f'model.{name}', MODELS, part) for name, part in model.items()]
+    found += [(f'default_hooks.{name}', HOOKS, hook)
+              for name, hook in (cfg.get('default_hooks') or {}).items()]
+    found += [(f'custom_hooks.{i}', HOOKS, hook)
+              for i, hook in enumerate(cfg.get('custom_hooks') or [])]
     for loader in DATALOADERS:
         dataset = (cfg.get(loader) or {}).get('dataset')
-        for key, value in typed(f'{loader}.dataset', dataset):
-            yield key, DATASETS, value
-            for i, step in enumerate(value.get('pipeline') or []):
-                yield from ((k, TRANSFORMS, v) for k, v in typed(f'{key}.pipeline.{i}', step))
+        found.append((f'{loader}.dataset', DATASETS, dataset))
+        if _is_component(dataset):
+            found += [(f'{loader}.dataset.pipeline.{i}', TRANSFORMS, step)
+                      for i, step in enumerate(dataset.get('pipeline') or [])]
     for evaluator in ('val_evaluator', 'test_evaluator'):
         metrics = cfg.get(evaluator) or []
         if isinstance(metrics, dict):
             metrics = metrics.get('metrics') or []
             evaluator += '.metrics'
-        for i, metric in enumerate([metrics] if isinstance(metrics, dict) else metrics):
-            yield from ((k, METRICS, v) for k, v in typed(f'{evaluator}.{i}', metric))
+        metrics = [metrics] if isinstance(metrics, dict) else metrics
+        found += [(f'{evaluator}.{i}', METRICS, metric) for i, metric in enumerate(metrics)]
+    return [(key, registry, value) for key, registry, value in found if _is_component(value)]
 
 
 def _check_component(key: str, registry: Registry, component: dict) -> None:
@@ -143,13 +134,9 @@ def _did_you_mean(name: str, known, template: str = "'{}'", cutoff: float = 0.6)
 
 
 def accepted_arguments(cls: type) -> Optional[set]:
-    """The keyword arguments ``cls(...)`` accepts, or None where that cannot be read.
-
-    Each ``__init__`` along the MRO adds its named parameters, while it takes
-    ``**kwargs`` and so passes the rest on; ``**kwargs`` that reach ``object`` or
-    ``torch.nn.Module`` accept nothing more. (``CheckpointHook`` passes its ``**kwargs``
-    to ``Runner.save_checkpoint``, which takes none beyond those the hook already
-    passes: there too an unknown key fails, though only at the first save.)
+    """The keyword arguments ``cls(...)`` accepts, or None where that cannot be read: the
+    named parameters of each ``__init__`` along the MRO while it passes ``**kwargs`` on;
+    ``**kwargs`` reaching ``object`` or ``torch.nn.Module`` accept nothing more.
     """
     names = set()
     for klass in cls.__mro__:
@@ -165,12 +152,11 @@ def accepted_arguments(cls: type) -> Optional[set]:
                                                             p.KEYWORD_ONLY)} - {'self'}
         if not any(p.kind is p.VAR_KEYWORD for p in parameters):
             return names
-    return names
 
 
 def config_file(path: str) -> str:
     """The file of ``path``: itself, or for ``package::dir/file.py`` the file in the
-    package's ``.mim/configs`` folder, where MMEngine looks for it.
+    package's ``.mim/configs`` folder (MMEngine's place).
 
     Raises:
         ValueError: If the package is not one MMEngine resolves (``MODULE2PACKAGE``).

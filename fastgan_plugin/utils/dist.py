@@ -10,25 +10,17 @@ from mmengine.logging import print_log
 def setup_cpu_distributed(cfg: Config) -> bool:
     """Let a config launched with ``--launcher pytorch`` train on CPUs, with gloo.
 
-    MMEngine 0.10's ``init_dist`` calls ``torch.cuda.set_device`` unconditionally, and
-    its runner wraps models in DDP with ``device_ids=[LOCAL_RANK]``; both fail without a
-    GPU. When torch sees no GPU, this starts the process group itself with gloo (from
-    the ``torchrun`` environment; MMEngine then uses it) and sets ``device_ids=None`` in
-    ``cfg.model_wrapper_cfg``, which DDP needs for CPU modules.
-
-    ``sync_bn`` is refused: PyTorch's SyncBatchNorm has no CPU kernels (and DDP refuses it
-    for CPU modules), so it would otherwise fail inside the runner with PyTorch's message.
+    MMEngine 0.10's ``init_dist`` and DDP ``device_ids=[LOCAL_RANK]`` need a GPU; this starts
+    the gloo process group itself (MMEngine then uses it) and sets ``device_ids=None``.
 
     Args:
-        cfg (Config): The config; ``cfg.launcher`` is read, ``cfg.env_cfg.dist_cfg``
-            and ``cfg.model_wrapper_cfg`` are updated.
+        cfg (Config): The config; ``env_cfg.dist_cfg`` and ``model_wrapper_cfg`` are updated.
 
     Returns:
-        bool: Whether it set up CPU training (False with a GPU or without the pytorch
-        launcher, where MMEngine does it as usual).
+        bool: Whether it set up CPU training (False with a GPU or another launcher).
 
     Raises:
-        ValueError: If ``cfg.sync_bn`` is set.
+        ValueError: If ``cfg.sync_bn`` is set (SyncBatchNorm has no CPU kernels).
     """
     if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
         return False
@@ -63,11 +55,8 @@ def setup_cpu_distributed(cfg: Config) -> bool:
 def close_distributed() -> None:
     """End the process group, if one was started, before the interpreter exits.
 
-    Without it, gloo's worker threads are torn down during interpreter finalisation, and
-    a process that leaves while its peer is still busy (rank 0 writing the report) can
-    abort with ``terminate called without an active exception`` (SIGABRT), which fails
-    the whole ``torchrun`` job after a successful run. The barrier lets every rank finish
-    its last collective before any of them closes.
+    Otherwise gloo's threads are torn down at interpreter exit, and a rank leaving while its
+    peer is busy can abort (SIGABRT) and fail the ``torchrun`` job.
     """
     if not torch_dist.is_initialized():
         return

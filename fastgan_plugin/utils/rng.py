@@ -1,26 +1,14 @@
-"""Capture and restore the global random number generators, in checkpoint-safe types.
-
-MMEngine checkpoints do not hold the RNG states, so a resumed run draws different noise,
-augmentations and hinge margins than the run it continues. :func:`get_rng_state` returns
-the states of Python's ``random``, numpy's global generator, torch's CPU generator and
-the current CUDA device's generator as tensors, lists, ints, floats and strings only: they
-load under ``torch.load(weights_only=True)`` without widening the allow-list of
-:mod:`fastgan_plugin.utils.checkpoint`.
-"""
+"""Capture and restore the global random number generators (Python, numpy, torch, CUDA) as
+tensors, lists and numbers only, which load under ``torch.load(weights_only=True)``."""
 import random
-from typing import Optional
 
 import numpy as np
 import torch
 
 
 def get_rng_state() -> dict:
-    """The current global RNG states.
-
-    Returns:
-        dict: ``python`` (dict), ``numpy`` (dict), ``torch`` (uint8 tensor) and, when CUDA
-        is initialised, ``cuda`` (uint8 tensor of the current device).
-    """
+    """The current global RNG states: ``python`` (dict), ``numpy`` (dict), ``torch`` (uint8
+    tensor) and, when CUDA is initialised, ``cuda`` (uint8 tensor of the current device)."""
     version, internal, gauss_next = random.getstate()
     name, keys, pos, has_gauss, cached_gaussian = np.random.get_state(legacy=True)
     state = dict(
@@ -34,18 +22,13 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
-    """Restore states captured by :func:`get_rng_state`.
-
-    Args:
-        state (dict): As returned by :func:`get_rng_state`. A ``cuda`` entry is applied
-            to the current CUDA device when CUDA is available, and ignored otherwise.
-    """
+    """Restore states of :func:`get_rng_state` (``cuda`` to the current device, if any)."""
     py = state['python']
     random.setstate((py['version'], tuple(py['internal']), py['gauss_next']))
     npy = state['numpy']
     np.random.set_state((npy['name'], npy['keys'].numpy().astype(np.uint32), npy['pos'],
                          npy['has_gauss'], npy['cached_gaussian']))
     torch.set_rng_state(state['torch'].cpu())
-    cuda: Optional[torch.Tensor] = state.get('cuda')
+    cuda = state.get('cuda')
     if cuda is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state(cuda.cpu())

@@ -1,7 +1,6 @@
 """Every logged loss term and metric against iterations, as one PNG, from the
-``<work_dir>/<timestamp>/vis_data/scalars.json`` files (one JSON object per line, with its
-``step``) that MMEngine's ``LoggerHook`` writes through the ``VisBackend``, one per run.
-Drawn with matplotlib's object API on the Agg canvas: no display, pyplot left alone."""
+``<work_dir>/<timestamp>/vis_data/scalars.json`` files that MMEngine's ``VisBackend`` writes,
+one per run. Drawn with matplotlib's object API: no display, pyplot left alone."""
 import glob
 import io
 import json
@@ -16,8 +15,7 @@ SCALARS_FILE = 'scalars.json'
 CURVES_FILE = 'training_curves.png'
 POSITION_KEYS = ('step', 'iter', 'epoch')  # keys of scalars.json that are no values
 
-# (title, y-axis label, pattern of the scalar names), in plotting order; a name goes to the
-# first group whose pattern it matches in full.
+# (title, y-axis label, pattern of the scalar names); a name goes to the first full match.
 GROUPS: Tuple[Tuple[str, str, str], ...] = (
     ('Discriminator: hinge terms', 'loss', r'loss_disc_.*|loss'),
     ('Discriminator: reconstruction terms', 'loss', r'loss_rec_.*'),
@@ -72,10 +70,8 @@ def read_scalars(work_dir: str) -> Scalars:
     (a resumed run repeats the iterations after its checkpoint; a fresh run all)."""
     joined: Scalars = {}
     pattern = osp.join(glob.escape(work_dir), '*', 'vis_data', SCALARS_FILE)
-    for path in sorted(glob.glob(pattern)):
-        run = _read_run(path)
-        if not run:
-            continue
+    runs = [_read_run(path) for path in sorted(glob.glob(pattern))]
+    for run in filter(None, runs):  # runs that logged nothing yet are skipped
         first = min(step for points in run.values() for step, _ in points)
         joined = {name: [p for p in points if p[0] < first] for name, points in joined.items()}
         for name, points in run.items():

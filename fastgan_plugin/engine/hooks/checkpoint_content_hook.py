@@ -21,22 +21,11 @@ from fastgan_plugin.utils.validation import check_bool, format_names
 class CheckpointContentHook(Hook):
     """Make the checkpoints of MMEngine's ``CheckpointHook`` safe to resume and to load.
 
-    - **Weights under the keys MMEngine loads.** MMEngine saves ``model.state_dict()``,
-      which keeps the ``.module`` of networks wrapped one by one
-      (``MMSeparateDistributedDataParallel``: ``generator.module.*``), but loads them
-      unwrapped (``generator.*``): a distributed run resumed its iteration and optimizer,
-      not its weights. The unwrapped weights are stored instead.
-    - **No non-finite checkpoint** (``check_finite``): weights holding NaN or Inf are not
-      written; training stops naming them, and ``last_checkpoint`` still names the last good
-      checkpoint (MMEngine updates it after a successful write only).
-    - **Plain data.** The message hub's ``HistoryBuffer`` objects pickle references to
-      functions (``builtins.getattr``), which ``weights_only=True`` refuses; they are stored
-      as tensors and rebuilt on load (older checkpoints with the objects load as well, see
-      :mod:`fastgan_plugin.utils.checkpoint`); numpy scalars become Python numbers.
-    - **Kill-safe pruning.** MMEngine 0.10 deletes the oldest checkpoint (``max_keep_ckpts``)
-      before writing the next one, so ``max_keep_ckpts=1`` can leave none: it is refused
-      before training. Partial files of interrupted atomic writes are removed at the start;
-      a new run in a work dir holding checkpoints says that it replaces files of the same name.
+    Unwrapped weights are stored (MMEngine saves ``generator.module.*`` of separately
+    wrapped networks but loads ``generator.*``); with ``check_finite``, NaN or Inf weights
+    stop training instead of being written; the message hub's ``HistoryBuffer`` objects
+    (refused by ``weights_only=True``) are stored as tensors. ``max_keep_ckpts=1`` is
+    refused; partial files of interrupted writes are removed at the start.
 
     Args:
         check_finite (bool): Refuse to write non-finite weights. Defaults to True.
@@ -83,8 +72,16 @@ class CheckpointContentHook(Hook):
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Unwrapped, finite weights and a plain message hub (rank 0, before writing)."""
         weights = get_state_dict(unwrap_model(runner.model))
-        if self.check_finite:
-            self._refuse_nonfinite(runner, weights, checkpoint)
+        bad = [name for name, value in weights.items() if self.check_finite
+               and value.is_floating_point() and not torch.isfinite(value).all()]
+        if bad:  # stop training before a checkpoint of NaN or Inf weights is written
+            name = osp.basename(str(runner.message_hub.get_info('last_ckpt', 'the checkpoint')))
+            last = find_resume_checkpoint(str(runner.work_dir)) or 'none was written'
+            raise FloatingPointError(
+                f'not writing {name} at iteration {checkpoint["meta"]["iter"]}: {len(bad)} '
+                f'weight(s) hold NaN or Inf ({format_names(bad)}); training stops. The last '
+                f'good checkpoint stays the latest ({last}); resume from it with lower '
+                'learning rates, or check the data.')
         checkpoint['state_dict'] = weights_to_cpu(weights)
         hub = checkpoint.get('message_hub')
         if hub is not None:
@@ -109,17 +106,3 @@ class CheckpointContentHook(Hook):
     @staticmethod
     def _checkpoint_hooks(runner) -> list:
         return [h for h in runner.hooks if isinstance(h, CheckpointHook)]
-
-    @staticmethod
-    def _refuse_nonfinite(runner, weights: dict, checkpoint: dict) -> None:
-        """Stop training before a checkpoint of NaN or Inf weights is written."""
-        bad = [name for name, value in weights.items()
-               if value.is_floating_point() and not torch.isfinite(value).all()]
-        if bad:
-            name = osp.basename(str(runner.message_hub.get_info('last_ckpt', 'the checkpoint')))
-            last = find_resume_checkpoint(str(runner.work_dir)) or 'none was written'
-            raise FloatingPointError(
-                f'not writing {name} at iteration {checkpoint["meta"]["iter"]}: {len(bad)} '
-                f'weight(s) hold NaN or Inf ({format_names(bad)}); training stops. The last '
-                f'good checkpoint stays the latest ({last}); resume from it with lower '
-                'learning rates, or check the data.')

@@ -21,18 +21,10 @@ DATA_KEY = 'train_data'  # in checkpoint['meta']
 
 
 def training_data_record(dataset) -> Optional[dict]:
-    """What a checkpoint records of the training images.
-
-    Args:
-        dataset: The training dataset; the entries of its ``get_data_info(i)`` (MMEngine's
-            ``BaseDataset``) name their files in ``gt_path`` (``FewShotImageDataset``) or
-            ``img_path``, relative to ``data_root``.
-
-    Returns:
-        dict | None: ``count``, ``digest`` (SHA-256 of the sorted ``path<TAB>size`` lines),
-        ``files`` (relative paths, sorted) and ``sizes`` (bytes, in the same order); None for
-        a dataset without such a list.
-    """
+    """What a checkpoint records of the training images (``gt_path`` or ``img_path`` of each
+    ``dataset.get_data_info(i)``): ``count``, ``digest`` (SHA-256 of the sorted
+    ``path<TAB>size`` lines), ``files`` (relative to ``data_root``, sorted) and ``sizes``
+    (bytes); None for a dataset without such a list."""
     if not hasattr(dataset, 'get_data_info'):
         return None
     root = getattr(dataset, 'data_root', None) or ''
@@ -70,19 +62,9 @@ class CheckpointLoadCheckHook(Hook):
     """Refuse a checkpoint that cannot be loaded whole, or not into this model, or a resume
     on other training images, with a message naming the file and what to do.
 
-    - ``before_run`` (the runner loads right after it; ``load_from`` / ``resume`` are read
-      from the public ``runner.cfg``): the file is checked
-      (:func:`~fastgan_plugin.utils.checkpoint.check_checkpoint_file`). ``resume=True``
-      without a path continues from the work dir's own checkpoint
-      (:func:`~fastgan_plugin.utils.checkpoint.find_resume_checkpoint`, also in a copied
-      work dir): ``last_checkpoint`` is rewritten to name it before MMEngine reads it.
-      Without any checkpoint, training starts from iteration 0 with a warning.
-    - ``after_load_checkpoint`` (before the weights reach the model):
-      :func:`~fastgan_plugin.utils.checkpoint.check_state_dict_matches` (strict when
-      resuming).
-    - Checkpoints record the training images (:func:`training_data_record`); a resume on
-      changed images is refused before training, naming what changed, unless
-      ``allow_data_change=True`` (a warning then).
+    ``resume=True`` without a path continues from the work dir's own checkpoint
+    (``last_checkpoint`` is rewritten to name it). Checkpoints record the training images
+    (:func:`training_data_record`).
 
     Args:
         allow_data_change (bool): Resume on changed training images. Defaults to False.
@@ -95,7 +77,7 @@ class CheckpointLoadCheckHook(Hook):
                                             'CheckpointLoadCheckHook: allow_data_change')
         self._path: Optional[str] = None
         self._resume = False
-        self._loaded: Optional[tuple] = None  # (iteration, data record) of the checkpoint
+        self._loaded: Optional[tuple] = None  # (iteration, data record)
         self._record: Optional[dict] = None
 
     def before_run(self, runner) -> None:
@@ -143,12 +125,8 @@ class CheckpointLoadCheckHook(Hook):
 
     @staticmethod
     def _resume_checkpoint(runner) -> Optional[str]:
-        """The checkpoint ``resume=True`` continues from; ``last_checkpoint`` made to name it.
-
-        Raises:
-            FileNotFoundError: If ``last_checkpoint`` names a missing file and the work dir
-                holds no complete checkpoint.
-        """
+        """The checkpoint ``resume=True`` continues from, which ``last_checkpoint`` is made to
+        name; FileNotFoundError if it names a missing file and there is no other."""
         work_dir = str(runner.work_dir)
         record = osp.join(work_dir, 'last_checkpoint')
         named = None

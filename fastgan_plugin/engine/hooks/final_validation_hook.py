@@ -12,13 +12,10 @@ VALIDATED_KEY = 'validated_iter'  # message hub runtime info
 class FinalValidationHook(Hook):
     """Run the final validation on resume if the run it continues did not finish it.
 
-    MMEngine validates after the last iteration, once the last checkpoint is written; a run
-    killed during that validation resumed at ``max_iters``, found nothing to train and ended
-    (status 0) without validating. This hook records the iteration of each finished
-    validation in the message hub (``validated_iter``) and, after the final one, writes the
-    last checkpoint again so that it holds the record. A run resumed at ``max_iters`` whose
-    checkpoint lacks it validates in ``after_train_epoch`` (where MMEngine's loop would
-    have), and records it the same way. Iteration-based loops only (FastGAN's).
+    MMEngine validates after writing the last checkpoint, so a run killed during that
+    validation resumed at ``max_iters`` and ended without it. Finished validations are
+    recorded (``validated_iter``, also in the last checkpoint, written again). Iteration-based
+    loops only.
     """
 
     priority = 'LOWEST'  # after_val_epoch: after CheckpointHook's best checkpoint

@@ -20,23 +20,10 @@ PREEMPTED_EXIT_CODE = 75  # EX_TEMPFAIL (sysexits.h): "try again", here with --r
 class PreemptionHook(Hook):
     """Save a checkpoint and stop when the job is about to be pre-empted.
 
-    During training the ``signals`` only set a flag. After each training iteration the
-    processes agree on it (an all-reduce, so every rank stops after the same iteration);
-    then a checkpoint of that iteration is written as ``CheckpointHook`` writes its own
-    (its backend, so atomically; the RNG states of every rank; ``last_checkpoint`` updated;
-    none if ``CheckpointHook`` has just written it), one line is logged and the process
-    exits with ``exit_code``. ``--resume`` continues exactly.
-
-    Slurm (pre-emption, ``--signal``) and torchrun send the signal to every process of the
-    job, data-loader workers included, which then die (PyTorch's workers die of SIGTERM
-    whatever the handler); PyTorch's SIGCHLD handler would raise about them in the middle of
-    the iteration, so SIGCHLD is set to its default when the first signal arrives (and left
-    so): the iteration ends with the batches already loaded, and the process exits after
-    the checkpoint.
-    Outside training, and for a second signal, the handler that was there before is used (by
-    default the process ends); the handlers are put back after training. A signal during
-    validation takes effect after it. Iteration-based loops (FastGAN's): the file is
-    ``CheckpointHook.filename_tmpl`` of the iteration.
+    During training a signal sets a flag; after the iteration every rank agrees on it, the
+    iteration's checkpoint is written as ``CheckpointHook`` would (unless it just did) and
+    the process exits with ``exit_code``. Outside training, and for a second signal, the
+    previous handler is used. Iteration-based loops only (FastGAN's).
 
     Args:
         signals (Sequence[str]): Signal names. Defaults to ``('SIGTERM', 'SIGUSR1')``.
@@ -72,7 +59,6 @@ class PreemptionHook(Hook):
                                   'where signals cannot be caught; pre-emption is not handled')
 
     def after_train(self, runner) -> None:
-        """Put back the handlers that were there before."""
         self._training = False
         self._restore()
 
@@ -103,8 +89,8 @@ class PreemptionHook(Hook):
     def _on_signal(self, signum: int, frame) -> None:
         if self._training and self._received is None:
             self._received = signum
-            # Data-loader workers die of the same signal: no error about them before saving.
-            # Not put back: the process ends after the checkpoint (or the last validation).
+            # Slurm and torchrun signal the data-loader workers too, which die; PyTorch's
+            # SIGCHLD handler would raise about them mid-iteration. Not put back: we exit.
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             return
         previous = self._previous.get(signum, signal.SIG_DFL)  # outside training, or again

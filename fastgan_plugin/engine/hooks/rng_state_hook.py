@@ -13,29 +13,14 @@ from fastgan_plugin.utils.rng import get_rng_state, set_rng_state
 class RNGStateHook(Hook):
     """Store the RNG states of every process in each checkpoint and restore them on resume.
 
-    MMEngine checkpoints hold no RNG states, so a resumed run drew other noise,
-    augmentations, hinge margins and quadrants than the uninterrupted one. This hook stores
-    the Python, numpy, torch and CUDA states of every process
-    (:func:`~fastgan_plugin.utils.rng.get_rng_state`, plain types) in
-    ``meta['rng_states']`` (one per rank), restores this rank's when training resumes (the
-    runner's iteration is then the checkpoint's; a warning if the checkpoint holds none, or
-    those of another number of processes), and keeps validation from moving the training
-    RNG (states kept before it, put back after it, stored by checkpoints saved during it).
-
-    ``before_save_checkpoint`` runs on rank 0 only: in distributed runs the states are
-    gathered on every rank (a collective) after each training iteration that an
-    iteration-based ``CheckpointHook`` saves at, after each validation (best checkpoints),
-    and by :func:`~fastgan_plugin.utils.checkpoint.save_checkpoint_now`.
-
-    A resumed run then follows the uninterrupted one exactly (with a seed, and
-    ``deterministic=True`` where the device needs it), provided the data loader has
-    ``num_workers >= 1``: MMEngine re-draws the skipped batches on resume, which with
-    ``num_workers=0`` consumes the main process's RNG after it was restored.
+    The states go to ``meta['rng_states']``, one per rank (gathered on every rank, as
+    ``before_save_checkpoint`` runs on rank 0 only); validation does not move the training
+    RNG. A resumed run follows the uninterrupted one exactly (with a seed) if the data loader
+    has ``num_workers >= 1``: with 0, MMEngine's re-drawing of the skipped batches consumes
+    the restored RNG.
     """
 
-    # After every hook that may draw (LOW), before CheckpointHook (VERY_LOW, 90) saves; its
-    # before_train then restores the states after the others have prepared training.
-    priority = 85
+    priority = 85  # after hooks that may draw (LOW), before CheckpointHook (VERY_LOW) saves
 
     def __init__(self) -> None:
         self._loaded: Optional[tuple] = None  # (iteration, states) of the loaded checkpoint
@@ -93,9 +78,8 @@ class RNGStateHook(Hook):
             self.gather_states()
 
     def gather_states(self) -> None:
-        """Collect every rank's training states for the next checkpoint (a collective in
-        distributed runs: call it on every rank, before rank 0 saves)."""
-        states = self._training_states()
+        """Collect every rank's training states for the next checkpoint (a collective)."""
+        states = self._states_before_val or get_rng_state()
         self._gathered = all_gather_object(states) if get_dist_info()[1] > 1 else [states]
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -104,7 +88,3 @@ class RNGStateHook(Hook):
             self.gather_states()  # nothing to collect: the states of now
         if self._gathered is not None:
             checkpoint.setdefault('meta', {})['rng_states'] = self._gathered
-
-    def _training_states(self) -> dict:
-        """This rank's states, as training left them (also during validation)."""
-        return get_rng_state() if self._states_before_val is None else self._states_before_val

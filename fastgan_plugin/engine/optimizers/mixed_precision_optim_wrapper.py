@@ -29,11 +29,8 @@ def cuda_has_native_bf16() -> bool:
 
 def resolve_amp_dtype(dtype: str, device_type: str) -> Optional[torch.dtype]:
     """The autocast dtype for ``dtype`` (:data:`AMP_DTYPES`) on ``device_type``; None: float32.
-
-    ``'auto'``: bfloat16 where native; else float16 on CUDA, float32 on a CPU (with a
-    warning). ``'bfloat16'``: as asked (a warning where emulated). ``'float16'``: CUDA only
-    (``ValueError`` on a CPU, where it is many times slower than float32).
-    """
+    ``'auto'``: bfloat16 where native, else float16 on CUDA, float32 on a CPU (warned);
+    ``'bfloat16'``: as asked (warned where emulated); ``'float16'``: CUDA only (ValueError)."""
     check_choice(dtype, 'dtype', AMP_DTYPES)
     if device_type == 'cpu' and dtype == 'float16':
         raise ValueError('float16 autocast on the CPU is refused: without native float16 '
@@ -49,10 +46,8 @@ def resolve_amp_dtype(dtype: str, device_type: str) -> Optional[torch.dtype]:
         why = ('this GPU has no native bfloat16 (compute capability < 8.0), so it is '
                'emulated, slower than float16')
     if dtype == 'auto':
-        if native_bf16:
-            return torch.bfloat16
-        if device_type == 'cuda':
-            return torch.float16
+        if native_bf16 or device_type == 'cuda':
+            return torch.bfloat16 if native_bf16 else torch.float16
         warnings.warn(f'Mixed precision off, training in float32: {why}. '
                       "dtype='bfloat16' (--amp-dtype bfloat16) forces bfloat16.", UserWarning,
                       stacklevel=2)
@@ -69,9 +64,8 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
     """Mixed precision on CUDA and CPU: ``torch.autocast`` plus ``torch.amp.GradScaler``.
 
     MMEngine's ``AmpOptimWrapper`` behaviour (clipping of the unscaled gradients, a step
-    skipped on overflow, the scaler's state under ``loss_scaler`` in the state dict) on both
-    device types (it requires an accelerator), with the dtype :func:`resolve_amp_dtype`
-    picks. Every forward pass in :meth:`optim_context` (FastGAN: G, D, LPIPS) runs in it.
+    skipped on overflow, the scaler's state under ``loss_scaler`` in the state dict) also on a
+    CPU, in the dtype :func:`resolve_amp_dtype` picks; forwards in :meth:`optim_context` autocast.
 
     Args:
         loss_scale (str | float | dict | None): ``'auto'``: dynamic scaling for float16, none
@@ -79,8 +73,7 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
             with its defaults; a float: a static scale; a dict: ``GradScaler`` arguments;
             None: no scaling. Defaults to ``'auto'``.
         dtype (str | torch.dtype): ``'auto'``, ``'float16'`` or ``'bfloat16'``.
-        device_type (str, optional): ``'cuda'`` or ``'cpu'``; None: MMEngine's
-            ``get_device()``, where the runner puts the model.
+        device_type (str, optional): ``'cuda'`` or ``'cpu'``; None: MMEngine's ``get_device()``.
         **kwargs: ``OptimWrapper``'s (``optimizer``, ``clip_grad``, ``accumulative_counts``).
 
     Attributes:
@@ -89,10 +82,8 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
         static_loss_scale (float | None): The scale a static ``loss_scale`` keeps.
     """
 
-    def __init__(self,
-                 loss_scale: Union[str, float, dict, None] = 'auto',
-                 dtype: Union[str, torch.dtype] = 'auto',
-                 device_type: Optional[str] = None,
+    def __init__(self, loss_scale: Union[str, float, dict, None] = 'auto',
+                 dtype: Union[str, torch.dtype] = 'auto', device_type: Optional[str] = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.device_type = check_choice(get_device() if device_type is None else device_type,
@@ -136,8 +127,7 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
     def load_state_dict(self, state_dict: dict) -> None:
         """Load the scaler's state (where saved), then the optimizer's."""
         state_dict = dict(state_dict)
-        scaler_state = state_dict.pop('loss_scaler', None)
-        if scaler_state:
+        if scaler_state := state_dict.pop('loss_scaler', None):
             self.loss_scaler.load_state_dict(scaler_state)
         super().load_state_dict(state_dict)
 

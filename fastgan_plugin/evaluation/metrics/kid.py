@@ -38,8 +38,8 @@ def kernel_inception_distance(real_feats: Tensor, fake_feats: Tensor, num_subset
 
     Each subset draws ``min(subset_size, n_real, n_fake)`` fake indices, then as many real
     ones, without replacement, from ``numpy.random.default_rng(seed)`` (StyleGAN2-ADA's
-    order); float64 on the device of ``fake_feats``. Cost ``6 * num_subsets * size**2 * d``
-    flops: about 1.5 min on 2 CPU cores for the defaults, 1000 images, d = 2048.
+    order); float64 on the device of ``fake_feats``. About 1.5 min on 2 CPU cores for the
+    defaults, 1000 images, d = 2048.
     """
     if real_feats.dim() != 2 or fake_feats.dim() != 2:
         raise ValueError('features must be 2-D (num_images, feature_dim), got shapes '
@@ -71,13 +71,10 @@ class KernelInceptionDistance(FrechetInceptionDistance):
     """KID x 10^3 from the features mmagic's FID extracts (same sampling and
     ``MultiValLoop`` integration, so it can share a ``val_evaluator`` with FID).
 
-    Outputs (prefix ``'KID-Full'`` by default): ``kid_x1e3``, the mean over subsets of the
-    unbiased MMD^2, and ``kid_std_x1e3``, its spread over subsets (not a standard error),
-    both x 1000 as in StyleGAN2-ADA's tables. Lower is better; near 0 (also slightly
-    negative) means indistinguishable features. Its ``inception_pkl`` holds every real
-    feature (``raw_feature``, (n_real, d)) besides FID's mean and covariance; a pkl written
-    by FID is refused. Without ``inception_pkl``, mmagic's cache name is hashed also from
-    ``inception_style`` and ``inception_path``, so features of another network are not reused.
+    Outputs (prefix ``'KID-Full'``): ``kid_x1e3``, the mean over subsets of the unbiased
+    MMD^2, and ``kid_std_x1e3``, its spread over subsets (not a standard error), both x 1000
+    as in StyleGAN2-ADA's tables; lower is better, near 0 (also negative) is indistinguishable.
+    ``inception_pkl`` holds every real feature (``raw_feature``, (n_real, d)); FID's is refused.
 
     Args:
         fake_nums (int): Generated images, >= 2.
@@ -86,10 +83,8 @@ class KernelInceptionDistance(FrechetInceptionDistance):
         inception_pkl (str, optional): Local real-feature cache, written on first use.
         num_subsets (int): Random subsets, >= 1. Defaults to 100.
         subset_size (int): Images per subset, >= 2, clipped to the numbers of images.
-            Defaults to 1000.
         seed (int): Seed of the subset sampling, >= 0. Defaults to 0.
-        **kwargs: ``fake_key``, ``real_key``, ``sample_model``, ``prefix``... as mmagic's
-            ``FrechetInceptionDistance``.
+        **kwargs: As mmagic's ``FrechetInceptionDistance`` (``fake_key``, ``prefix``...).
     """
     name = 'KID'
     default_prefix = 'KID-Full'
@@ -116,7 +111,7 @@ class KernelInceptionDistance(FrechetInceptionDistance):
         kwargs['sample_kwargs'] = kwargs.get('sample_kwargs') or {}  # not FID's shared default
         super().__init__(fake_nums, real_nums, inception_style, inception_path, inception_pkl,
                          **kwargs)
-        # Read by mmagic's cache naming (get_inception_feat_cache_name_and_args).
+        # Read by mmagic's cache naming, so features of another network are not reused.
         self.inception_args = dict(inception_style=inception_style,
                                    inception_path=inception_path)
         self.real_feats: Optional[Tensor] = None
@@ -131,12 +126,11 @@ class KernelInceptionDistance(FrechetInceptionDistance):
         if not is_main_process():
             return
         if 'raw_feature' not in state:
-            raise ValueError(
-                f'inception_pkl {self.inception_pkl!r} holds no raw real features '
-                "('raw_feature'), only their mean and covariance as written by "
-                'FrechetInceptionDistance; KID needs the raw features: give '
-                'KernelInceptionDistance an inception_pkl path of its own, it is written on '
-                'first use')
+            raise ValueError(f'inception_pkl {self.inception_pkl!r} holds no raw real features '
+                             "('raw_feature'), only their mean and covariance as written by "
+                             'FrechetInceptionDistance; KID needs the raw features: give '
+                             'KernelInceptionDistance an inception_pkl path of its own, it is '
+                             'written on first use')
         self.real_feats = torch.as_tensor(state['raw_feature'])
 
     def compute_metrics(self, fake_results: list) -> dict:

@@ -2,15 +2,10 @@
 
 The official ``train.py`` writes ``all_N.pth`` (``g``, ``d``: state dicts; ``g_ema``: tensors
 in ``Generator.parameters()`` order; ``opt_g``, ``opt_d``) and ``N.pth`` (``g``: already the
-EMA weights, ``d``). Keys may carry DataParallel's ``module.``; every conv has the legacy
-spectral-norm keys (``weight_orig``, ``weight_u``, ``weight_v``).
-
-As StyleGAN2-ADA's ``legacy.py``: an explicit key table, official names -> ours (the same
-but for spectral norm, :data:`SPECTRAL_NORM_KEYS`), built from our modules at the
-configuration the shapes imply; unknown source keys, unfilled targets and misshapen tensors
-are refused by name. Optimizer states are not converted. The official code trains on RGB,
-so converted networks produce and expect RGB. The whole mmagic checkpoint and its config
-are assembled by ``tools/model_converters/convert_official_checkpoint.py``.
+EMA weights, ``d``); keys may carry DataParallel's ``module.``. As StyleGAN2-ADA's
+``legacy.py``: an explicit key table, official -> ours (equal but for spectral norm), built
+from our modules at the configuration the shapes imply; unknown, unfilled and misshapen keys
+are refused by name. Optimizer states are not converted; networks stay RGB.
 """
 import pickle
 from collections import OrderedDict
@@ -24,19 +19,17 @@ from .sle_generator import SLEGenerator
 from .ss_discriminator import SSDiscriminator
 
 # Legacy spectral-norm key suffix (official) -> parametrization key suffix (ours).
-SPECTRAL_NORM_KEYS = OrderedDict([
-    ('weight_orig', 'parametrizations.weight.original'),
-    ('weight_u', 'parametrizations.weight.0._u'),
-    ('weight_v', 'parametrizations.weight.0._v'),
-])
+SPECTRAL_NORM_KEYS = {'weight_orig': 'parametrizations.weight.original',
+                      'weight_u': 'parametrizations.weight.0._u',
+                      'weight_v': 'parametrizations.weight.0._v'}
 CHECKPOINT_KEYS = ('g', 'd', 'g_ema', 'opt_g', 'opt_d')
 REQUIRED_KEYS = ('g', 'd')
 OFFICIAL_SIZES = (256, 512, 1024)
 
 
 def official_key(key: str) -> str:
-    """Our state-dict key -> the official one, without ``module.``
-    (``'feat_8.1.parametrizations.weight.original'`` -> ``'feat_8.1.weight_orig'``)."""
+    """Our state-dict key -> the official one (``'x.parametrizations.weight.original'`` ->
+    ``'x.weight_orig'``)."""
     for official_suffix, our_suffix in SPECTRAL_NORM_KEYS.items():
         if key.endswith('.' + our_suffix):
             return key[:-len(our_suffix)] + official_suffix
@@ -56,8 +49,7 @@ def _divide(value: int, divisor: int, what: str) -> int:
     return value // divisor
 
 
-def _infer_meta(g_state: Mapping[str, torch.Tensor],
-                d_state: Mapping[str, torch.Tensor]) -> Dict[str, int]:
+def _infer_meta(g_state: Mapping, d_state: Mapping) -> Dict[str, int]:
     """Read im_size, ngf, ndf and nz off the tensor shapes of an official checkpoint."""
     init_shape = _shape_of(g_state, 'init.init.0.weight_orig', "'g'")  # (nz, 32 * ngf, 4, 4)
     if len(init_shape) != 4:
@@ -67,21 +59,17 @@ def _infer_meta(g_state: Mapping[str, torch.Tensor],
     if not sizes:
         raise ValueError("not an official FastGAN checkpoint: 'g' has no feat_256 block")
     g_im_size = max(sizes)
-
     stem_shape = _shape_of(d_state, 'down_from_big.0.weight_orig', "'d'")
-    if 'down_from_big.2.weight_orig' in d_state:
-        d_im_size = 1024
-    else:
-        d_im_size = 512 if stem_shape[-1] == 4 else 256
+    d_im_size = (1024 if 'down_from_big.2.weight_orig' in d_state else
+                 512 if stem_shape[-1] == 4 else 256)
     if d_im_size != g_im_size:
         raise ValueError(f'the checkpoint fits no FastGAN configuration: its generator is '
                          f'{g_im_size}x{g_im_size} but its discriminator {d_im_size}x{d_im_size}')
     head_shape = _shape_of(d_state, 'rf_big.0.weight_orig', "'d'")  # (16 * ndf, 8 * ndf, 1, 1)
-    return dict(
-        im_size=g_im_size,
-        ngf=_divide(init_shape[1], 32, 'init.init.0.weight_orig.shape[1] = 32 * ngf'),
-        ndf=_divide(head_shape[1], 8, 'rf_big.0.weight_orig.shape[1] = 8 * ndf'),
-        nz=init_shape[0])
+    return dict(im_size=g_im_size,
+                ngf=_divide(init_shape[1], 32, 'init.init.0.weight_orig.shape[1] = 32 * ngf'),
+                ndf=_divide(head_shape[1], 8, 'rf_big.0.weight_orig.shape[1] = 8 * ndf'),
+                nz=init_shape[0])
 
 
 def _map_state_dict(source: Mapping[str, torch.Tensor], target: Mapping[str, torch.Tensor],
@@ -112,12 +100,10 @@ def _check_shapes(tensors: Mapping[str, torch.Tensor], expected: Mapping[str, to
 
 
 def _apply_ema(generator_state: 'OrderedDict[str, torch.Tensor]', g_ema: List[torch.Tensor],
-               parameter_names: List[str],
-               g_source: Mapping[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
+               parameter_names: List[str], g_source: Mapping[str, torch.Tensor]) -> OrderedDict:
     """The generator's parameters replaced, in official order, by the ``g_ema`` list; buffers
     stay those of ``g`` (the official code loads ``g``, then copies ``g_ema`` in)."""
-    if not isinstance(g_ema, (list, tuple)) or not all(
-            isinstance(t, torch.Tensor) for t in g_ema):
+    if not isinstance(g_ema, (list, tuple)) or not all(torch.is_tensor(t) for t in g_ema):
         raise ValueError("not an official FastGAN checkpoint: 'g_ema' must be a list of tensors")
     if len(g_ema) != len(parameter_names):
         raise ValueError(f"'g_ema' holds {len(g_ema)} tensors but the generator has "
@@ -134,23 +120,17 @@ def _apply_ema(generator_state: 'OrderedDict[str, torch.Tensor]', g_ema: List[to
     return OrderedDict(generator_state, **ema)
 
 
-def convert_official_state_dict(ckpt: Mapping,
-                                *,
-                                im_size: Optional[int] = None,
-                                ngf: Optional[int] = None,
-                                ndf: Optional[int] = None,
+def convert_official_state_dict(ckpt: Mapping, *, im_size: Optional[int] = None,
+                                ngf: Optional[int] = None, ndf: Optional[int] = None,
                                 nz: Optional[int] = None) -> dict:
-    """Convert a loaded official checkpoint to state dicts of our modules.
-
-    Args:
-        ckpt (Mapping): What the official ``train.py`` saved (see the module docstring).
-        im_size, ngf, ndf, nz (int | None): Overrides; None reads each off the keys/shapes.
+    """Convert a loaded official checkpoint (``ckpt``) to state dicts of our modules;
+    ``im_size``, ``ngf``, ``ndf``, ``nz`` override what the shapes imply.
 
     Returns:
         dict: ``generator``, ``discriminator`` (state dicts of :class:`SLEGenerator` and
         :class:`SSDiscriminator`, sharing ``ckpt``'s tensors), ``generator_ema`` when there is
-        ``g_ema`` (see :func:`_apply_ema`), ``meta`` = dict(im_size, ngf, ndf, nz). The
-        official outputs are raw at 256/512 and tanh at 1024 (``out_act``).
+        ``g_ema``, ``meta`` = dict(im_size, ngf, ndf, nz). The official outputs are raw at
+        256/512 and tanh at 1024 (``out_act``).
 
     Raises:
         ValueError: If ``ckpt`` is not an official FastGAN checkpoint, its shapes fit no
@@ -165,13 +145,10 @@ def convert_official_state_dict(ckpt: Mapping,
         raise ValueError(f'not an official FastGAN checkpoint: unknown top-level keys '
                          f'[{format_names(sorted(unknown))}] (expected {CHECKPOINT_KEYS})')
     for key in REQUIRED_KEYS:
-        if not isinstance(ckpt[key], Mapping) or not all(
-                isinstance(v, torch.Tensor) for v in ckpt[key].values()):
+        if not isinstance(ckpt[key], Mapping) or not all(map(torch.is_tensor, ckpt[key].values())):
             raise ValueError(f'not an official FastGAN checkpoint: {key!r} must be a state dict')
-    # DataParallel's prefix off.
     g_source, d_source = (OrderedDict((key.removeprefix('module.'), value)
                                       for key, value in ckpt[net].items()) for net in ('g', 'd'))
-
     meta = _infer_meta(g_source, d_source)
     overrides = dict(im_size=im_size, ngf=ngf, ndf=ndf, nz=nz)
     meta.update({name: value for name, value in overrides.items() if value is not None})
@@ -183,17 +160,15 @@ def convert_official_state_dict(ckpt: Mapping,
     with torch.device('meta'):
         generator = SLEGenerator(im_size=meta['im_size'], ngf=meta['ngf'], nz=meta['nz'])
         discriminator = SSDiscriminator(im_size=meta['im_size'], ndf=meta['ndf'])
-
     converted = dict(
         generator=_map_state_dict(g_source, generator.state_dict(), "generator ('g')"),
         discriminator=_map_state_dict(d_source, discriminator.state_dict(),
                                       "discriminator ('d')"))
     if ckpt.get('g_ema') is not None:
-        parameter_names = [name for name, _ in generator.named_parameters()]
         converted['generator_ema'] = _apply_ema(converted['generator'], ckpt['g_ema'],
-                                                parameter_names, g_source)
-    converted['meta'] = meta
-    return converted
+                                                [name for name, _ in generator.named_parameters()],
+                                                g_source)
+    return dict(converted, meta=meta)
 
 
 def load_official_checkpoint(path: str, **overrides) -> dict:
