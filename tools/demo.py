@@ -1,13 +1,14 @@
 """The README's demo: render 101 OpenMoji faces, train FastGAN on them offline, sample.
 
-    python tools/demo.py [--work-dir DIR] [--iters N] [--num-generated N]
+    python tools/demo.py [--work-dir DIR] [--iters N] [--num-generated N] [--verbose]
 """
+from tool_utils.console import add_verbose_argument, runner_class  # first: see its docstring
+
+# isort: split
 import argparse
 import os
 import sys
 import time
-
-from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.apis import generate_to_folder
@@ -27,6 +28,7 @@ def parse_args():
     parser.add_argument('--iters', type=int, default=None, help='training iterations')
     parser.add_argument('--num-generated', type=int, default=16,
                         help='images generated after training')
+    add_verbose_argument(parser)
     return parser.parse_args()
 
 
@@ -45,7 +47,7 @@ def main():
 
     images = render_openmoji(data_root, size=cfg.model.generator.im_size)
     print(f'{len(images)} training images in {data_root}\n{ATTRIBUTION}')
-    runner = Runner.from_cfg(cfg)
+    runner = runner_class(args.verbose).from_cfg(cfg)
     runner.train()  # ends with the SWD of the EMA samples against the training images
     swd = runner.message_hub.get_scalar('val/SWD/avg').current()
 
@@ -53,6 +55,10 @@ def main():
     generated = os.path.join(work_dir, 'generated')
     generate_to_folder(model, generated, range(args.num_generated))
     checkpoint = os.path.join(work_dir, f'iter_{runner.iter}.pth')
+
+    from train import write_report  # tools/train.py: tools/report.py's page of this run
+
+    report = write_report(work_dir, runner.logger)  # before the summary, which comes last
     vis_dir = os.path.join(runner.log_dir, 'vis_data', 'vis_image')
     print(f'\nFastGAN demo finished in {time.time() - start:.0f} s')
     print(f'  training images : {data_root} ({len(images)} OpenMoji faces, licence in '
@@ -64,10 +70,6 @@ def main():
     print(f'  checkpoint      : {checkpoint}')
     print(f'  generated images: {generated} ({args.num_generated} PNGs)')
     print(f'  log             : {runner.log_dir}')
-
-    from train import write_report  # tools/train.py: tools/report.py's page of this run
-
-    report = write_report(work_dir, runner.logger)
     print(f'  training report : {report or "not written (see the warning above)"}')
 
 

@@ -379,7 +379,7 @@ def checkpoint_section(model, args, checkpoint: str, data: Optional[str], progre
     parts = [f'<h2 id="checkpoint">What {esc(osp.basename(checkpoint))} generates</h2>']
 
     progress.set_postfix_str('fresh samples')
-    samples = sample_images(model, seeds, progress=True, **options)
+    samples = sample_images(model, seeds, progress=not args.quiet, **options)
     samples = resize_images(samples.clamp(-1, 1), min(im_size, GRID_CELL), 'area')
     columns = math.ceil(math.sqrt(len(seeds)))
     parts.append(f'<h3>Fresh samples</h3><p class="muted">{args.sample_model} generator, seeds '
@@ -389,7 +389,7 @@ def checkpoint_section(model, args, checkpoint: str, data: Optional[str], progre
 
     progress.set_postfix_str('interpolation')
     frames = to_pil(interpolate(model, INTERPOLATION_SEEDS, INTERPOLATION_STEPS, loop=True,
-                                progress=True, **options))
+                                progress=not args.quiet, **options))
     video = write_video(frames, scratch, INTERPOLATION_FPS, 'auto')
     shown = frames[::INTERPOLATION_STEPS // 4] + frames[:1]
     parts.append('<h3>Interpolation</h3><p class="muted">Spherical interpolation through seeds '
@@ -402,8 +402,8 @@ def checkpoint_section(model, args, checkpoint: str, data: Optional[str], progre
     progress.update()
 
     progress.set_postfix_str('style mixing')
-    mix = style_mix_grid(model, STYLE_CONTENT_SEEDS, STYLE_STYLE_SEEDS, progress=True,
-                         **options)
+    mix = style_mix_grid(model, STYLE_CONTENT_SEEDS, STYLE_STYLE_SEEDS,
+                         progress=not args.quiet, **options)
     mix_side = (len(STYLE_STYLE_SEEDS) + 1) * (GRID_CELL + GRID_PADDING)
     parts.append('<h3>Style mixing</h3><p class="muted">Top row: style images; left column: '
                  'content images; each cell is the content generated with the SLE gates '
@@ -416,8 +416,8 @@ def checkpoint_section(model, args, checkpoint: str, data: Optional[str], progre
     if data and osp.isdir(data):
         cell = min(NN_CELL, im_size)
         result = nearest_training_images(model, data, seeds, ImageDistance(NN_METRIC),
-                                         quantile=NN_QUANTILE, image_size=cell, progress=True,
-                                         **options)
+                                         quantile=NN_QUANTILE, image_size=cell,
+                                         progress=not args.quiet, **options)
         count = len(result['train_paths'])
         parts.append(nearest_section(result, data, cell, args.memorisation_threshold))
     else:
@@ -446,7 +446,7 @@ def build_report(args: argparse.Namespace) -> str:
     config = find_config(work_dir)
     out = args.out or osp.join(work_dir, REPORT_FILE)
 
-    steps = tqdm(total=7, desc='report', unit='part')
+    steps = tqdm(total=7, desc='report', unit='part', disable=args.quiet)
     model = init_model(config, checkpoint, args.device)
     if args.sample_model == 'ema' and not model.with_ema_gen:
         args.sample_model = 'orig'  # a config without EMA: its only generator
@@ -505,6 +505,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='generator to sample with (default: ema)')
     parser.add_argument('--batch-size', type=positive_int, default=8,
                         help='images per generator call (default: 8)')
+    parser.add_argument('--quiet', action='store_true', help='no progress bars')
     args = parser.parse_args(argv)
     if not 0 <= args.memorisation_threshold <= 1:
         parser.error('--memorisation-threshold must be in [0, 1]')

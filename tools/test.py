@@ -2,10 +2,12 @@
 
     python tools/test.py CONFIG CHECKPOINT [--data-root DIR] [--work-dir DIR] [--cfg-options ...]
 """
+from tool_utils.console import runner_class  # first: it silences upstream import warnings
+
+# isort: split
 import argparse
 
 from mmengine.dist import is_main_process
-from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401
 from fastgan_plugin.utils.dist import close_distributed
@@ -23,7 +25,7 @@ def main():
     args = parse_args()
     cfg = config_from_runner_args(args)  # --launcher pytorch without a GPU: gloo
     cfg.load_from = args.checkpoint
-    runner = Runner.from_cfg(cfg)
+    runner = runner_class(args.verbose).from_cfg(cfg)
     runner.test()
     main_process = is_main_process()  # asked before the process group is closed
     close_distributed()

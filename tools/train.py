@@ -8,12 +8,14 @@ Examples (CONFIG = configs/fastgan/fastgan_1024_pokemon.py):
     python tools/train.py CONFIG --amp --cfg-options train_cfg.max_iters=9
     torchrun --nproc_per_node=2 tools/train.py CONFIG --launcher pytorch   (or tools/dist_train.sh)
 """
+from tool_utils.console import runner_class  # first: it silences upstream import warnings
+
+# isort: split
 import argparse
 import os
 
 from mmengine.dist import is_main_process
 from mmengine.logging import print_log
-from mmengine.runner import Runner
 
 import fastgan_plugin  # noqa: F401  (registers FastGAN and fastgan_plugin:: config paths)
 from fastgan_plugin.apis.config import AMP_DTYPES, enable_amp
@@ -60,17 +62,21 @@ def main():
         cfg.load_from, cfg.resume = args.resume, True
     if args.allow_data_change:  # CheckpointLoadCheckHook's option
         cfg.merge_from_dict({'default_hooks.checkpoint_check.allow_data_change': True})
-    runner = Runner.from_cfg(cfg)
+    runner = runner_class(args.verbose).from_cfg(cfg)
     runner.train()
-    runner.logger.info(f'Checkpoints, logs and samples are in {os.path.abspath(cfg.work_dir)}')
     main_process = is_main_process()  # asked before the process group is closed
     close_distributed()
+    report = None
     if not args.no_report and main_process:
-        write_report(cfg.work_dir, runner.logger)
+        report = write_report(cfg.work_dir, runner.logger)
+    # The summary comes last: where everything is.
+    runner.logger.info(f'Checkpoints, logs and samples are in {os.path.abspath(cfg.work_dir)}')
+    if report:
+        runner.logger.info(f'Training report: {report}')
 
 
 def write_report(work_dir: str, logger):
-    """Write ``<work_dir>/report.html`` (tools/report.py) and log its path.
+    """Write ``<work_dir>/report.html`` (tools/report.py, without progress bars).
 
     Returns:
         str | None: The page's path; None if it could not be written (a warning, since
@@ -79,12 +85,11 @@ def write_report(work_dir: str, logger):
     try:
         import report  # tools/report.py, beside this script
 
-        path = os.path.abspath(report.build_report(report.parse_args([work_dir])))
+        path = os.path.abspath(report.build_report(report.parse_args([work_dir, '--quiet'])))
     except Exception as error:
         logger.warning(f'the training report could not be written ({type(error).__name__}: '
                        f'{error}); write it later with: python tools/report.py {work_dir}')
         return None
-    logger.info(f'Training report: {path}')
     return path
 
 

@@ -1,16 +1,8 @@
 # Runtime shared by every FastGAN config: scope, schedule, optimizers, evaluation,
 # checkpoints, images. The official FastGAN hyperparameters are the defaults.
 #
-# It inherits mmagic's GAN runtime, so that mmagic's defaults follow mmagic: the
-# 'mmagic' scope, env_cfg (cudnn_benchmark, fork, NCCL), the log level, the
-# MMSeparateDistributedDataParallel wrapper (each network wrapped on its own;
-# broadcast_buffers=False keeps BatchNorm statistics per process unless sync_bn is set,
-# as the official code does: set sync_bn = 'torch' to use SyncBatchNorm across GPUs),
-# the visualizer, MultiValLoop / MultiTestLoop and randomness.diff_rank_seed=True: each
-# process adds its rank to the seed and so draws its own latents, augmentations, hinge
-# margins and quadrants (with the same seed everywhere, N processes would train on N
-# copies of one fake batch and evaluate FID on fake_nums / N images repeated N times).
-# Below is only what differs.
+# mmagic's GAN runtime supplies the rest (scope, env, DDP wrapper, visualizer, loops);
+# its randomness.diff_rank_seed=True gives each process its own latents and augmentations.
 _base_ = ['mmagic::_base_/gen_default_runtime.py']
 custom_imports = dict(imports=['fastgan_plugin'], allow_failed_imports=False)
 

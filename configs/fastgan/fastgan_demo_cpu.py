@@ -37,6 +37,8 @@ test_dataloader = None
 test_cfg = None
 test_evaluator = None
 
+# The ETA is recomputed every window_size iterations (mmagic's IterTimerHook): log as often.
+log_processor = dict(window_size=20)
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_iters, save_best=None, rule=None, max_keep_ckpts=2))

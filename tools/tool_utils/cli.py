@@ -13,6 +13,7 @@ from fastgan_plugin.apis.config import load_config
 from fastgan_plugin.apis.inference import SAMPLE_MODELS, init_model
 from fastgan_plugin.utils.config_check import check_config
 from fastgan_plugin.utils.dist import setup_cpu_distributed
+from tool_utils.console import add_verbose_argument
 
 CONFIG_HELP = 'config file, or fastgan_plugin::fastgan/<name>.py'
 
@@ -40,9 +41,9 @@ def positive_int(text: str) -> int:
 
 
 def add_runner_arguments(parser: argparse.ArgumentParser, work_dir_help: str) -> None:
-    """Add CONFIG, ``--work-dir``, ``--data-root``, ``--cfg-options``, ``--launcher`` and
-    ``--local-rank`` (also ``--local_rank``, as ``torch.distributed.launch`` passes it): the
-    options of the tools that run MMEngine's runner.
+    """Add CONFIG, ``--work-dir``, ``--data-root``, ``--cfg-options``, ``--launcher``,
+    ``--local-rank`` (also ``--local_rank``, as ``torch.distributed.launch`` passes it) and
+    ``--verbose``: the options of the tools that run MMEngine's runner.
 
     Args:
         parser (argparse.ArgumentParser): The tool's parser.
@@ -59,6 +60,7 @@ def add_runner_arguments(parser: argparse.ArgumentParser, work_dir_help: str) ->
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher for distributed runs')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_verbose_argument(parser)
 
 
 def config_from_runner_args(args: argparse.Namespace) -> Config:
