@@ -1,10 +1,7 @@
-import io
 import logging
 import os
 import signal
 import socket
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -18,6 +15,7 @@ from PIL import Image
 
 import fastgan_plugin.datasets  # noqa: F401  (registers the datasets and transforms)
 from fastgan_plugin.datasets import FewShotImageDataset, check_image, find_image_files
+from helpers.images import png_with_corrupt_data
 
 RED = (255, 0, 0)
 
@@ -353,27 +351,10 @@ def test_pack_inputs_with_keys_gt_would_give_the_model_swapped_inputs(tmp_path, 
     assert data['inputs'][0, :, 0, 0].tolist() == [-1.0, -1.0, 1.0]  # taken as BGR, swapped
 
 
-def _png_with_corrupt_data():
-    """A PNG whose chunks all have valid CRCs but whose zlib stream is broken (a reserved
-    deflate block type), so only a full decode finds the fault."""
-    buffer = io.BytesIO()
-    pixels = np.random.default_rng(0).integers(0, 256, (16, 16, 3), np.uint8)
-    Image.fromarray(pixels).save(buffer, 'PNG')
-    data, out, pos = buffer.getvalue(), bytearray(buffer.getvalue()[:8]), 8
-    while pos < len(data):
-        length, kind = struct.unpack('>I4s', data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if kind == b'IDAT':
-            body = body[:2] + b'\xff' * (length - 2)  # zlib header kept, then BTYPE=11
-        out += data[pos:pos + 8] + body + struct.pack('>I', zlib.crc32(kind + body))
-        pos += 12 + length
-    return bytes(out)
-
-
 def test_png_corrupt_behind_valid_crcs_is_skipped_at_load_time_and_named(tmp_path, log_messages,
                                                                          mmagic_scope):
     _save(str(tmp_path / 'a_good.png'))
-    (tmp_path / 'b_corrupt.png').write_bytes(_png_with_corrupt_data())
+    (tmp_path / 'b_corrupt.png').write_bytes(png_with_corrupt_data())
     assert check_image(str(tmp_path / 'b_corrupt.png')) is None  # the cheap check passes it
     dataset = FewShotImageDataset(str(tmp_path), [dict(type='LoadRGBImage')])
     assert len(dataset) == 2
@@ -435,7 +416,7 @@ def test_non_utf8_file_names_keep_the_warning_in_the_log(tmp_path, mmagic_scope)
     with open(os.path.join(raw_root, b'bad\xff.png'), 'wb') as f:
         f.write(b'not an image')
     with open(os.path.join(raw_root, b'corrupt\xfe.png'), 'wb') as f:
-        f.write(_png_with_corrupt_data())
+        f.write(png_with_corrupt_data())
     log_file = tmp_path / 'run.log'
     MMLogger.get_instance(f'non_utf8_{os.getpid()}', log_file=str(log_file))
 

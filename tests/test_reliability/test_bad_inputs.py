@@ -21,6 +21,8 @@ from mmengine.runner import Runner
 from PIL import Image
 from reliability_helpers import make_images, tiny_config
 
+from helpers.images import png_with_corrupt_data
+
 IM_SIZE = 256
 
 
@@ -270,24 +272,9 @@ def test_non_image_files_and_subfolders_are_ignored_with_one_line(odd_folder_run
     assert re.search(r"ignored 1 subfolder\(s\) .*'subfolder'.* because recursive=False", log)
 
 
-def _png_with_corrupt_data():
-    """A PNG whose chunks all have valid CRCs but whose zlib stream is broken (a reserved
-    deflate block type): only a full decode finds the fault."""
-    data = _encoded(Image.fromarray(_noise(64, 64)), 'PNG')
-    out, pos = bytearray(data[:8]), 8
-    while pos < len(data):
-        length, kind = struct.unpack('>I4s', data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if kind == b'IDAT':
-            body = body[:2] + b'\xff' * (length - 2)  # zlib header kept, then BTYPE=11
-        out += data[pos:pos + 8] + body + struct.pack('>I', zlib.crc32(kind + body))
-        pos += 12 + length
-    return bytes(out)
-
-
 def test_png_corrupt_behind_valid_crcs_is_skipped_while_training(tmp_path):
     data = make_images(tmp_path / 'images', 1)
-    (data / 'corrupt_data.png').write_bytes(_png_with_corrupt_data())
+    (data / 'corrupt_data.png').write_bytes(png_with_corrupt_data())
     cfg = tiny_config(tmp_path / 'work', data)  # batches of 2 of the 2 files: both drawn
     runner, err = _train(cfg)
     assert err is None, f'training stopped: {err!r}'
