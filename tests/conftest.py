@@ -13,8 +13,12 @@ import os
 import sys
 from pathlib import Path
 
-import pytest
-import torch
+# The tools run by the tests use the same threads in every run (bit-exact comparisons between
+# runs), not --threads auto's idle cores of the moment: an explicit setting wins over auto.
+os.environ.setdefault('OMP_NUM_THREADS', str(len(os.sched_getaffinity(0))))
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # the tools' shared helpers (tools/tool_utils) and the test doubles (tests/helpers) import

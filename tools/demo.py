@@ -14,6 +14,7 @@ import fastgan_plugin  # noqa: F401
 from fastgan_plugin.apis import generate_to_folder
 from fastgan_plugin.apis.config import load_config
 from fastgan_plugin.visualization.curves import CURVES_FILE
+from tool_utils.cli import add_threads_argument, set_threads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, 'configs', 'fastgan', 'fastgan_demo_cpu.py')
@@ -29,11 +30,13 @@ def parse_args():
     parser.add_argument('--num-generated', type=int, default=16,
                         help='images generated after training')
     add_verbose_argument(parser)
+    add_threads_argument(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
+    set_threads(args.threads)
     start = time.time()
     work_dir = os.path.abspath(args.work_dir)
     data_root = os.path.join(work_dir, 'data')

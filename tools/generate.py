@@ -2,14 +2,18 @@
 
     python tools/generate.py CONFIG CHECKPOINT [--num N] [--out DIR] [--seed S]
                              [--batch-size B] [--device D] [--sample-model ema|orig]
+                             [--truncation PSI]
 
 Examples:
     python tools/generate.py configs/fastgan/fastgan_256_obama.py \\
         work_dirs/fastgan_256_obama/iter_50000.pth
     python tools/generate.py checkpoints/art.py checkpoints/art.pth --num 1000 --out fakes/art
+    python tools/generate.py checkpoints/art.py checkpoints/art.pth --truncation 0.7
 
 Writes one PNG per seed, ``DIR/seed_000000.png`` ..., seeds S to S + N - 1. An image
-depends only on its seed (latent and injection noise), so any subset can be regenerated.
+depends only on its seed (latent and injection noise) and ``--truncation``, so any subset
+can be regenerated. ``--truncation PSI`` < 1 scales the latent and the injection noise by PSI
+toward their mean: more typical, less diverse images.
 """
 import argparse
 
@@ -17,6 +21,7 @@ from fastgan_plugin.apis import generate_to_folder
 from tool_utils.cli import (
     add_model_arguments,
     add_seed_arguments,
+    add_truncation_argument,
     model_from_args,
     run,
     seeds_from_args,
@@ -27,6 +32,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Generate images with FastGAN')
     add_model_arguments(parser, 'generated')
     add_seed_arguments(parser, 'images')
+    add_truncation_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -34,7 +40,7 @@ def main(argv=None):
     args = parse_args(argv)
     model = model_from_args(args)
     paths = generate_to_folder(model, args.out, seeds_from_args(args), args.batch_size,
-                               args.sample_model, progress=True)
+                               args.sample_model, progress=True, truncation=args.truncation)
     print(f'wrote {len(paths)} images to {args.out}')
 
 

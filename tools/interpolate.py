@@ -20,7 +20,13 @@ import os
 
 from fastgan_plugin.apis import interpolate, to_pil
 from fastgan_plugin.apis.interpolation import INTERPOLATION_METHODS
-from tool_utils.cli import add_model_arguments, model_from_args, positive_int, run
+from tool_utils.cli import (
+    add_model_arguments,
+    add_truncation_argument,
+    model_from_args,
+    positive_int,
+    run,
+)
 from tool_utils.video import write_video
 
 VIDEO_FORMATS = ('auto', 'mp4', 'gif', 'none')
@@ -29,6 +35,7 @@ VIDEO_FORMATS = ('auto', 'mp4', 'gif', 'none')
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Interpolate FastGAN latents between seeds')
     add_model_arguments(parser, 'interpolation')
+    add_truncation_argument(parser)
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3],
                         help='seeds to pass through, in order (default: 0 1 2 3)')
     parser.add_argument('--steps', type=positive_int, default=16,
@@ -50,7 +57,7 @@ def main(argv=None):
     model = model_from_args(args)
     frames = to_pil(
         interpolate(model, args.seeds, args.steps, args.method, args.loop, args.batch_size,
-                    args.sample_model, progress=True))
+                    args.sample_model, progress=True, truncation=args.truncation))
     os.makedirs(args.out, exist_ok=True)
     for index, frame in enumerate(frames):
         frame.save(os.path.join(args.out, f'frame_{index:04d}.png'))

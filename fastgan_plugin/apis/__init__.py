@@ -1,4 +1,5 @@
 from .config import enable_amp, load_config
+from .export import export_onnx, export_torchscript
 from .inference import (
     generate,
     generate_to_folder,
@@ -22,7 +23,8 @@ from .publish import publish_checkpoint, published_path
 from .style_mixing import style_mix, style_mix_grid
 
 __all__ = [
-    'ImageDistance', 'enable_amp', 'generate', 'generate_to_folder', 'init_model', 'interpolate',
+    'ImageDistance', 'enable_amp', 'export_onnx', 'export_torchscript', 'generate',
+    'generate_to_folder', 'init_model', 'interpolate',
     'interpolate_latents', 'interpolation_latents', 'load_config', 'load_image_folder',
     'memorisation', 'nearest_neighbors_grid', 'nearest_training_images', 'publish_checkpoint',
     'published_path', 'sample_images', 'seeded_injection_noise', 'seeded_noise',

@@ -1,5 +1,6 @@
 """Build a FastGAN for inference and sample it by seed: a seed's CPU random stream gives the
-latent, then the injection noise layer by layer, so an image depends on its seed only."""
+latent, then the injection noise layer by layer, so an image depends on its seed (and the
+truncation) only."""
 import copy
 import os
 from typing import Iterator, List, Optional, Sequence, Union
@@ -14,7 +15,7 @@ from tqdm import tqdm
 
 from ..models.editors.fastgan.sle_generator import SLEGenerator
 from ..utils.model import unwrap_model
-from ..utils.validation import check_choice
+from ..utils.validation import check_choice, check_number
 from .config import load_config
 
 SAMPLE_MODELS = ('ema', 'orig')
@@ -86,29 +87,39 @@ def select_generator(model: nn.Module, sample_model: str = 'ema') -> SLEGenerato
 
 @torch.no_grad()
 def generate(model: nn.Module, latents: Tensor, noise_seeds: Sequence[int], batch_size: int = 8,
-             sample_model: str = 'ema', progress: bool = False) -> Tensor:
+             sample_model: str = 'ema', progress: bool = False,
+             truncation: float = 1.0) -> Tensor:
     """Images (N, 3, R, R) on the CPU of ``latents`` (N, nz), image ``i`` with the injection
     noise of ``noise_seeds[i]``: RGB in [-1, 1] (unbounded with ``out_act=None``).
     ``batch_size``: images per generator call; ``progress``: show a progress bar.
+
+    ``truncation`` psi in [0, 1]: FastGAN has no mapping network, so the truncation trick acts
+    on its random inputs, the latent and the injection noise, both N(0, I): they are scaled
+    toward their mean 0, ``z' = psi * z``. Lower psi trades diversity for quality (typical
+    samples); 1 (default) is off, 0 gives the same image for every seed.
     """
     if len(noise_seeds) != len(latents):
         raise ValueError(f'{len(latents)} latents but {len(noise_seeds)} noise seeds')
+    truncation = check_number(truncation, 'truncation', 0.0, 1.0)
     generator = select_generator(model, sample_model)
     device = next(model.parameters()).device
-    images = [generator(latents[part].to(device),
-                        injection_noise=seeded_injection_noise(generator, noise_seeds[part])).cpu()
-              for part in batches(len(latents), batch_size, 'generating', progress)]
+    images = []
+    for part in batches(len(latents), batch_size, 'generating', progress):
+        noise = [truncation * layer for layer in seeded_injection_noise(generator,
+                                                                        noise_seeds[part])]
+        images.append(generator(truncation * latents[part].to(device),
+                                injection_noise=noise).cpu())
     return torch.cat(images) if images else torch.empty(0)
 
 
 def sample_images(model: nn.Module, seeds: Sequence[int], batch_size: int = 8,
-                  sample_model: str = 'ema', as_pil: bool = False,
-                  progress: bool = False) -> Union[Tensor, List[Image.Image]]:
-    """One image per seed (its latent and injection noise), as :func:`generate`; a list of PIL
-    images with ``as_pil``."""
+                  sample_model: str = 'ema', as_pil: bool = False, progress: bool = False,
+                  truncation: float = 1.0) -> Union[Tensor, List[Image.Image]]:
+    """One image per seed (its latent and injection noise), as :func:`generate` (which also
+    explains ``truncation``); a list of PIL images with ``as_pil``."""
     seeds = list(seeds)
     images = generate(model, seeded_noise(seeds, model.noise_size), seeds, batch_size,
-                      sample_model, progress)
+                      sample_model, progress, truncation)
     return to_pil(images) if as_pil else images
 
 
@@ -126,14 +137,15 @@ def to_grid(images: Tensor, num_columns: int, padding: int = 2) -> Image.Image:
 
 def generate_to_folder(model: nn.Module, out_dir: str, seeds: Sequence[int],
                        batch_size: int = 8, sample_model: str = 'ema',
-                       progress: bool = False) -> List[str]:
-    """Write one PNG per seed (``seed_000042.png``) into ``out_dir``, one batch in memory at a
-    time; returns the paths."""
+                       progress: bool = False, truncation: float = 1.0) -> List[str]:
+    """Write one PNG per seed (``seed_000042.png``, of :func:`sample_images`) into
+    ``out_dir``, one batch in memory at a time; returns the paths."""
     os.makedirs(out_dir, exist_ok=True)
     seeds, paths = list(seeds), []
     for part in batches(len(seeds), batch_size, 'generating', progress):
-        for seed, image in zip(seeds[part], sample_images(model, seeds[part], batch_size,
-                                                          sample_model, as_pil=True)):
+        for seed, image in zip(seeds[part], sample_images(
+                model, seeds[part], batch_size, sample_model, as_pil=True,
+                truncation=truncation)):
             paths.append(os.path.join(out_dir, f'seed_{seed:06d}.png'))
             image.save(paths[-1])
     return paths

@@ -48,11 +48,13 @@ def interpolation_latents(seeds: Sequence[int], noise_size: int, num_steps: int,
 
 def interpolate(model: nn.Module, seeds: Sequence[int], num_steps: int = 16,
                 method: str = 'slerp', loop: bool = False, batch_size: int = 8,
-                sample_model: str = 'ema', progress: bool = False) -> Tensor:
+                sample_model: str = 'ema', progress: bool = False,
+                truncation: float = 1.0) -> Tensor:
     """Frames (F, 3, R, R) along :func:`interpolation_latents`, as
-    :func:`~fastgan_plugin.apis.generate`, all with the first seed's injection noise: only the
-    latent moves (a smooth video), and the first frame is the sample of ``seeds[0]``."""
+    :func:`~fastgan_plugin.apis.generate` (``truncation`` too), all with the first seed's
+    injection noise: only the latent moves (a smooth video), and the first frame is the
+    sample of ``seeds[0]``."""
     seeds = list(seeds)
     latents = interpolation_latents(seeds, model.noise_size, num_steps, method, loop)
     return generate(model, latents, [seeds[0]] * len(latents), batch_size, sample_model,
-                    progress)
+                    progress, truncation)

@@ -4,6 +4,7 @@ import argparse
 import os
 import pickle
 import sys
+import time
 from typing import Callable
 
 import torch
@@ -61,6 +62,49 @@ def add_runner_arguments(parser: argparse.ArgumentParser, work_dir_help: str) ->
                         default='none', help='job launcher for distributed runs')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_verbose_argument(parser)
+    add_threads_argument(parser)
+
+
+def add_threads_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--threads N|auto`` (default auto): torch's CPU threads, see :func:`set_threads`."""
+    parser.add_argument(
+        '--threads', default='auto', type=lambda text: text if text == 'auto' else
+        positive_int(text), help="torch CPU threads; auto (default): the cores that are idle "
+        "at start, shared by this machine's processes of the run (docs/benchmarks.md, "
+        '"Threads")')
+
+
+def idle_cores(seconds: float = 0.5) -> int:
+    """Cores not busy over ``seconds`` (Linux ``/proc/stat``; elsewhere all cores), >= 1."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    def sample():
+        with open('/proc/stat') as stat:
+            ticks = [int(field) for field in stat.readline().split()[1:]]
+        return ticks[3] + ticks[4], sum(ticks)  # idle + iowait, all
+
+    try:
+        idle0, total0 = sample()
+        time.sleep(seconds)
+        idle1, total1 = sample()
+    except (OSError, ValueError, IndexError):
+        return cores or 1
+    busy = 1 - (idle1 - idle0) / max(1, total1 - total0)
+    return max(1, min(cores, round((1 - busy) * (os.cpu_count() or cores))))
+
+
+def set_threads(threads) -> None:
+    """``torch.set_num_threads``: ``threads``, or for ``'auto'`` the idle cores divided among
+    this machine's processes of a distributed run (``LOCAL_WORLD_SIZE``); ``'auto'`` leaves
+    an ``OMP_NUM_THREADS`` set in the environment as it is.
+
+    torch's default (one thread per core) slows training by 9x when one other process keeps a
+    core busy: its threads wait for each other on the shared core (docs/benchmarks.md).
+    """
+    if threads == 'auto':
+        if 'OMP_NUM_THREADS' in os.environ:
+            return  # the user's explicit choice, which torch already follows
+        threads = max(1, idle_cores() // int(os.environ.get('LOCAL_WORLD_SIZE', 1)))
+    torch.set_num_threads(threads)
 
 
 def config_from_runner_args(args: argparse.Namespace) -> Config:
@@ -73,6 +117,7 @@ def config_from_runner_args(args: argparse.Namespace) -> Config:
     group (:func:`~fastgan_plugin.utils.dist.setup_cpu_distributed`).
     """
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    set_threads(args.threads)
     cfg = load_config(args.config, args.cfg_options, args.work_dir, args.data_root)
     check_config(cfg)
     cfg.launcher = args.launcher
@@ -102,6 +147,23 @@ def add_model_arguments(parser: argparse.ArgumentParser, out: str,
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config entries, e.g. model.generator.out_act=None')
     parser.add_argument('--out', default=out, help=f'{out_help} (default: {out})')
+
+
+def truncation_psi(text: str) -> float:
+    """argparse type: a float in [0, 1]."""
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f'must be in [0, 1], got {text}')
+    return value
+
+
+def add_truncation_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--truncation PSI`` (default 1, off): the random inputs scaled toward their mean,
+    see :func:`~fastgan_plugin.apis.generate`."""
+    parser.add_argument('--truncation', type=truncation_psi, default=1.0, metavar='PSI',
+                        help='truncation psi in [0, 1]: latent and injection noise scaled by '
+                        'PSI toward their mean 0; lower = less diverse, more typical images '
+                        '(default: 1, off)')
 
 
 def add_seed_arguments(parser: argparse.ArgumentParser, what: str) -> None:
