@@ -5,6 +5,7 @@ import sys
 
 import pytest
 import torch
+
 from tool_utils.cli import idle_cores, set_threads
 
 
