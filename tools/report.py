@@ -56,6 +56,7 @@ from fastgan_plugin.apis import (
 )
 from fastgan_plugin.apis.inference import SAMPLE_MODELS
 from fastgan_plugin.models.editors.fastgan.modules import resize_images
+from fastgan_plugin.utils.checkpoint import find_resume_checkpoint
 from fastgan_plugin.visualization.curves import CURVES_FILE, plot_curves, read_scalars
 from tool_utils.cli import positive_int, run
 from tool_utils.video import write_video
@@ -104,22 +105,15 @@ def find_config(work_dir: str) -> str:
 
 
 def find_checkpoint(work_dir: str) -> Tuple[str, str]:
-    """(path, why): the newest ``best_*.pth``, else the latest checkpoint."""
+    """(path, why): the newest ``best_*.pth``, else the checkpoint ``--resume`` would take."""
     best = sorted(glob.glob(osp.join(glob.escape(work_dir), 'best_*.pth')), key=osp.getmtime)
     if best:
         return best[-1], 'the best checkpoint'
-    record = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(record):
-        with open(record, encoding='utf-8') as f:
-            path = f.read().strip()
-        if osp.isfile(path):
-            return path, 'the latest checkpoint (named in last_checkpoint)'
-    numbered = glob.glob(osp.join(glob.escape(work_dir), 'iter_*.pth'))
-    if numbered:
-        latest = max(numbered, key=lambda p: int(re.findall(r'\d+', osp.basename(p))[0]))
-        return latest, 'the latest checkpoint'
-    raise FileNotFoundError(f'{work_dir!r} holds no checkpoint (best_*.pth, last_checkpoint '
-                            'or iter_*.pth): pass --checkpoint CKPT')
+    latest = find_resume_checkpoint(work_dir)
+    if latest is None:
+        raise FileNotFoundError(f'{work_dir!r} holds no checkpoint (best_*.pth, last_checkpoint '
+                                'or iter_*.pth): pass --checkpoint CKPT')
+    return latest, 'the latest checkpoint'
 
 
 def logged_images(work_dir: str, name: str) -> Dict[int, str]:
