@@ -25,6 +25,7 @@ from . import (  # noqa: E402,F401  (registration)
     evaluation,
     models,
     registry,  # the fastgan_plugin scope
+    visualization,
 )
 from .version import __version__  # noqa: E402
 

@@ -103,7 +103,9 @@ def _settle_batch_norm(generator: torch.nn.Module, noise_size: int) -> None:
         norm.reset_running_stats()
         norm.momentum = None  # a cumulative average: after one batch, that batch's statistics
     generator.train()
-    generator(torch.randn(16, noise_size))
+    classes = getattr(generator, 'num_classes', None)  # a conditional G: every class in turn
+    generator(torch.randn(16, noise_size),
+              **({} if classes is None else dict(labels=torch.arange(16) % classes)))
     generator.eval()
     for norm in norms:
         norm.momentum = 0.1

@@ -1,6 +1,7 @@
-"""The README's demo: render 101 OpenMoji faces, train FastGAN on them offline, sample.
+"""The README's demo: render 61 OpenMoji faces, train FastGAN on them offline, sample.
 
-    python tools/demo.py [--work-dir DIR] [--iters N] [--num-generated N] [--verbose]
+    python tools/demo.py [--work-dir DIR] [--iters N] [--num-generated N] [--transparent]
+                         [--conditional] [--verbose]
 """
 from tool_utils.console import add_verbose_argument, runner_class  # first: see its docstring
 
@@ -18,14 +19,28 @@ from tool_utils.cli import add_threads_argument, set_threads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, 'configs', 'fastgan', 'fastgan_demo_cpu.py')
+RGBA_CONFIG = os.path.join(ROOT, 'configs', 'fastgan', 'fastgan_demo_cpu_rgba.py')
+CONDITIONAL_CONFIG = os.path.join(ROOT, 'configs', 'fastgan', 'fastgan_demo_cpu_conditional.py')
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'dataset_converters'))
-from openmoji import ATTRIBUTION, LICENSE_FILE, render_openmoji  # noqa: E402
+from openmoji import (  # noqa: E402
+    ATTRIBUTION,
+    LICENSE_FILE,
+    render_openmoji,
+    render_openmoji_classes,
+)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a small FastGAN offline on CPU')
-    parser.add_argument('--work-dir', default='work_dirs/fastgan_demo_cpu',
-                        help='where data, logs, samples and the checkpoint go')
+    parser.add_argument('--work-dir', default=None,
+                        help='where data, logs, samples and the checkpoint go (default: '
+                        'work_dirs/<config name>)')
+    parser.add_argument('--transparent', action='store_true',
+                        help='RGBA: the emoji on a transparent background, transparent samples '
+                        '(configs/fastgan/fastgan_demo_cpu_rgba.py)')
+    parser.add_argument('--conditional', action='store_true',
+                        help='class-conditional: animals, faces and plants, one model sampled by '
+                        'class (configs/fastgan/fastgan_demo_cpu_conditional.py)')
     parser.add_argument('--iters', type=int, default=None, help='training iterations')
     parser.add_argument('--num-generated', type=int, default=16,
                         help='images generated after training')
@@ -38,7 +53,12 @@ def main():
     args = parse_args()
     set_threads(args.threads)
     start = time.time()
-    work_dir = os.path.abspath(args.work_dir)
+    if args.conditional and args.transparent:
+        raise SystemExit('demo: choose --conditional or --transparent, not both')
+    config = CONDITIONAL_CONFIG if args.conditional else RGBA_CONFIG if args.transparent \
+        else CONFIG
+    work_dir = os.path.abspath(args.work_dir or os.path.join(
+        'work_dirs', os.path.splitext(os.path.basename(config))[0]))
     data_root = os.path.join(work_dir, 'data')
     options = {'train_dataloader.dataset.data_root': data_root,
                'val_dataloader.dataset.data_root': data_root}
@@ -46,9 +66,11 @@ def main():
         options.update({'train_cfg.max_iters': args.iters,
                         'train_cfg.val_interval': args.iters,
                         'default_hooks.checkpoint.interval': args.iters})
-    cfg = load_config(CONFIG, options, work_dir)
+    cfg = load_config(config, options, work_dir)
 
-    images = render_openmoji(data_root, size=cfg.model.generator.im_size)
+    images = (render_openmoji_classes(data_root, size=cfg.model.generator.im_size)
+              if args.conditional else render_openmoji(
+                  data_root, size=cfg.model.generator.im_size, transparent=args.transparent))
     print(f'{len(images)} training images in {data_root}\n{ATTRIBUTION}')
     runner = runner_class(args.verbose).from_cfg(cfg)
     runner.train()  # ends with the SWD of the EMA samples against the training images
@@ -56,7 +78,9 @@ def main():
 
     model = runner.model.eval()
     generated = os.path.join(work_dir, 'generated')
-    generate_to_folder(model, generated, range(args.num_generated))
+    num_classes = cfg.model.generator.get('num_classes')  # conditional: generated/<class>/
+    generate_to_folder(model, generated, range(args.num_generated), classes=None if (
+        num_classes is None) else [seed % num_classes for seed in range(args.num_generated)])
     checkpoint = os.path.join(work_dir, f'iter_{runner.iter}.pth')
 
     from train import write_report  # tools/train.py: tools/report.py's page of this run

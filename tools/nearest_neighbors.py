@@ -5,6 +5,7 @@
                                       [--quantile Q] [--resize-mode crop|pad]
                                       [--cell-size PX] [--out DIR] [--batch-size B]
                                       [--device D] [--sample-model ema|orig]
+                                      [--classes CLASS ...]
 
 Examples:
     python tools/nearest_neighbors.py configs/fastgan/fastgan_256_obama.py obama.pth --num 32
@@ -17,6 +18,11 @@ training image than the ``--quantile`` (default 0.05) of the training images'
 nearest-neighbour distances to each other. About Q means no copying, well above Q means
 near-copies; see fastgan_plugin/apis/nearest_neighbors.py and docs/model_zoo.md.
 ``--metric lpips`` needs the ImageNet VGG16 weights of torchvision (downloaded once).
+
+A class-conditional model samples the seeds in each class of ``--classes`` (names or indices;
+default: every class), compares them with the training images of every class, and writes one
+grid per class, ``DIR/nearest_neighbors_<class name>.png``; each sample in the JSON names its
+``class``, and ``class_scores`` holds the score per class.
 """
 import argparse
 import json
@@ -25,8 +31,10 @@ import os
 from fastgan_plugin.apis import ImageDistance, nearest_neighbors_grid, nearest_training_images
 from fastgan_plugin.apis.nearest_neighbors import DISTANCE_METRICS
 from tool_utils.cli import (
+    add_classes_argument,
     add_model_arguments,
     add_seed_arguments,
+    classes_from_args,
     model_from_args,
     positive_int,
     run,
@@ -54,6 +62,7 @@ def parse_args(argv=None):
                         help='how training images are made square (default: crop)')
     parser.add_argument('--cell-size', type=positive_int, default=128,
                         help='side of each image in the grid (default: 128)')
+    add_classes_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -65,14 +74,19 @@ def main(argv=None):
     if not data:
         raise ValueError('no training images: pass --data DIR (the config sets no '
                          'train_dataloader.dataset.data_root)')
+    classes = classes_from_args(model, args)
+    seeds = list(seeds_from_args(args))
+    labels = [label for label, _ in classes for _ in seeds]
     result = nearest_training_images(
-        model, data, seeds_from_args(args), ImageDistance(args.metric, args.size,
-                                                          device=args.device),
+        model, data, seeds * len(classes), ImageDistance(args.metric, args.size,
+                                                         device=args.device),
         args.k, args.quantile, args.resize_mode, args.cell_size, args.batch_size,
-        args.sample_model, progress=True)
+        args.sample_model, progress=True, classes=None if labels[0] is None else labels)
     os.makedirs(args.out, exist_ok=True)
-    nearest_neighbors_grid(result, args.cell_size).save(
-        os.path.join(args.out, 'nearest_neighbors.png'))
+    for label, name in classes:
+        nearest_neighbors_grid(result, args.cell_size, label).save(os.path.join(
+            args.out, 'nearest_neighbors' + ('' if name is None else f'_{name}') + '.png'))
+    names = [name for _, name in classes for _ in seeds]
     report = dict(
         metric=args.metric, size=args.size, quantile=args.quantile,
         threshold=result['threshold'], memorisation_score=result['score'], data=data,
@@ -80,11 +94,14 @@ def main(argv=None):
             dict(seed=seed, memorised=bool(memorised),
                  neighbors=[os.path.relpath(result['train_paths'][j], data)
                             for j in indices.tolist()],
-                 distances=distances.tolist())
-            for seed, memorised, indices, distances in zip(
-                result['seeds'], result['memorised'], result['nn_indices'],
+                 distances=distances.tolist(), **({} if name is None else {'class': name}))
+            for seed, name, memorised, indices, distances in zip(
+                result['seeds'], names, result['memorised'], result['nn_indices'],
                 result['nn_distances'])
         ])
+    if labels[0] is not None:
+        report['class_scores'] = {name: result['memorised'][result['labels'] == label]
+                                  .float().mean().item() for label, name in classes}
     with open(os.path.join(args.out, 'nearest_neighbors.json'), 'w') as f:
         json.dump(report, f, indent=2)
     print(f'memorisation score ({args.metric}, quantile {args.quantile}): '

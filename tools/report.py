@@ -3,6 +3,7 @@
     python tools/report.py WORK_DIR [--checkpoint CKPT] [--data DIR] [--out FILE]
                            [--num-samples N] [--memorisation-threshold T] [--max-strips N]
                            [--device D] [--sample-model ema|orig] [--batch-size B]
+                           [--classes CLASS ...] [--num-projections N]
 
 Examples:
     python tools/report.py work_dirs/fastgan_1024_pokemon
@@ -18,10 +19,15 @@ fetched. It shows
 - the EMA sample grids the ``VisualizationHook`` logged, one strip per iteration (fixed
   noise: a column is the same latent over time), and the discriminator's reconstruction
   grids (``ReconstructionGridHook``);
-- for the checkpoint (default: the best one, else the latest): fresh samples, an
-  interpolation strip and video (MP4 when ``imageio-ffmpeg`` is installed, else GIF), a
-  style-mixing grid, and each sample's nearest training images with the memorisation score
-  and a verdict (all from ``fastgan_plugin.apis``, the model loaded once).
+- for the checkpoint (default: the best one, else the latest): fresh samples, a grid over
+  the truncation psi (rows 1.0 to 0.2, 8 seeds), an interpolation strip and video (MP4
+  when ``imageio-ffmpeg`` is installed, else GIF), a style-mixing grid, and each sample's
+  nearest training images with the memorisation score and a verdict, and projections of
+  the first ``--num-projections`` training images (30 steps; unconditional models) (all
+  from ``fastgan_plugin.apis``, the model loaded once).
+
+For a class-conditional model, the fresh samples are one grid per class of ``--classes``
+(names or indices; default: every class), the other checkpoint sections show the first.
 
 ``tools/train.py`` and ``tools/demo.py`` write it at the end of training.
 """
@@ -49,16 +55,20 @@ from fastgan_plugin.apis import (
     interpolate,
     nearest_neighbors_grid,
     nearest_training_images,
+    project,
     sample_images,
+    select_generator,
     style_mix_grid,
     to_grid,
     to_pil,
 )
 from fastgan_plugin.apis.inference import SAMPLE_MODELS
+from fastgan_plugin.apis.projection import load_image
+from fastgan_plugin.datasets.few_shot_image_dataset import find_image_files
 from fastgan_plugin.models.editors.fastgan.modules import resize_images
 from fastgan_plugin.utils.checkpoint import find_resume_checkpoint
 from fastgan_plugin.visualization.curves import CURVES_FILE, plot_curves, read_scalars
-from tool_utils.cli import positive_int, run
+from tool_utils.cli import add_classes_argument, classes_from_args, positive_int, run
 from tool_utils.video import write_video
 
 REPORT_FILE = 'report.html'
@@ -77,6 +87,9 @@ INTERPOLATION_STEPS = 12  # frames per pair of seeds (a loop of 48 frames)
 INTERPOLATION_FPS = 12
 STYLE_CONTENT_SEEDS = (0, 1, 2, 3)
 STYLE_STYLE_SEEDS = (4, 5, 6, 7)
+TRUNCATION_PSIS = (1.0, 0.8, 0.6, 0.4, 0.2)  # rows of the truncation grid
+TRUNCATION_SEEDS = tuple(range(8))  # its columns
+PROJECTION_STEPS = 30  # few: a glimpse at how well the generator reproduces its data
 GRID_PADDING = 2  # torchvision's make_grid default, used by mmagic's visualizer
 
 
@@ -363,22 +376,63 @@ def nearest_section(result: dict, data: str, cell: int, threshold: float) -> str
             'image:</p>' + table(rows) + '</div></div>')
 
 
+def projection_section(model, data: str, args) -> str:
+    """Projections (fastgan_plugin.apis.project, few steps) of the first training images."""
+    generator = select_generator(model, args.sample_model)
+    rows, objective = [], ''
+    for name in find_image_files(data)[0][:args.num_projections]:
+        target = load_image(osp.join(data, name), generator.im_size,
+                            img_channels=generator.img_channels)
+        result = project(model, target, PROJECTION_STEPS, frame_every=PROJECTION_STEPS // 3,
+                         sample_model=args.sample_model, batch_size=args.batch_size)
+        objective = result.distance
+        uri = png_uri(strip(to_pil(torch.cat([target, result.frames]))), 4096)
+        rows.append(f'<div class="row"><span class="label">{esc(name)}</span>'
+                    f'{img_tag(uri, f"projection of {name}")}</div>')
+    return ('<h3 id="projection">Projections of training images</h3><p class="muted">Per row: '
+            'a training image, then the latent found by tools/project.py after 0 (the best of '
+            f'16 seeds), {PROJECTION_STEPS // 3}, {2 * PROJECTION_STEPS // 3} and '
+            f'{PROJECTION_STEPS} steps (objective: {esc(objective)}). A generator that covers '
+            'its data comes close; tools/project.py --steps 200 comes closer.</p>'
+            + ''.join(rows))
+
+
 def checkpoint_section(model, args, checkpoint: str, data: Optional[str], progress: tqdm,
                        scratch: str) -> Tuple[str, Optional[int]]:
     """The checkpoint's part of the page, and the number of training images (None: not
     found)."""
     im_size = model.generator.im_size
     seeds = list(range(args.num_samples))
-    options = dict(batch_size=args.batch_size, sample_model=args.sample_model)
+    classes = classes_from_args(model, args)  # [(None, None)]: an unconditional model
+    # A conditional model: a sample grid per class, the other sections of the first class.
+    options = dict(batch_size=args.batch_size, sample_model=args.sample_model,
+                   classes=classes[0][0])
     parts = [f'<h2 id="checkpoint">What {esc(osp.basename(checkpoint))} generates</h2>']
+    if classes[0][1] is not None:
+        parts.append(f'<p>A class-conditional model: fresh samples of each class (--classes), '
+                     f'the other sections of class {esc(classes[0][1])}.</p>')
 
     progress.set_postfix_str('fresh samples')
-    samples = sample_images(model, seeds, progress=not args.quiet, **options)
-    samples = resize_images(samples.clamp(-1, 1), min(im_size, GRID_CELL), 'area')
     columns = math.ceil(math.sqrt(len(seeds)))
     parts.append(f'<h3>Fresh samples</h3><p class="muted">{args.sample_model} generator, seeds '
-                 f'0 to {len(seeds) - 1} (tools/generate.py --seed 0 makes the same images).</p>'
-                 + img_tag(png_uri(to_grid(samples, columns)), 'fresh samples'))
+                 f'0 to {len(seeds) - 1} (tools/generate.py --seed 0 makes the same images).</p>')
+    for label, name in classes:
+        samples = sample_images(model, seeds, progress=not args.quiet,
+                                **dict(options, classes=label))
+        samples = resize_images(samples.clamp(-1, 1), min(im_size, GRID_CELL), 'area')
+        grid = img_tag(png_uri(to_grid(samples, columns)), f'fresh samples {name or ""}'.strip())
+        parts.append(grid if name is None else f'<h4>class {esc(name)}</h4>{grid}')
+    progress.update()
+
+    progress.set_postfix_str('truncation')
+    rows = [f'<div class="row"><span class="label">psi {psi:.1f}</span>' + img_tag(png_uri(
+        strip(sample_images(model, TRUNCATION_SEEDS, truncation=psi, as_pil=True, **options)),
+        4096), f'truncation psi {psi:.1f}') + '</div>' for psi in TRUNCATION_PSIS]
+    parts.append('<h3 id="truncation">Truncation</h3><p class="muted">Seeds '
+                 f'{TRUNCATION_SEEDS[0]} to {TRUNCATION_SEEDS[-1]} (columns) with their latent '
+                 'and injection noise scaled by psi toward the mean (tools/generate.py '
+                 '--truncation PSI): lower psi, more typical and less diverse images; psi 1 is '
+                 'the plain sample.</p>' + ''.join(rows))
     progress.update()
 
     progress.set_postfix_str('interpolation')
@@ -420,6 +474,9 @@ def checkpoint_section(model, args, checkpoint: str, data: Optional[str], progre
                                'memorisation verdict. Pass --data DIR.'))
         print(f'warning: no training images at {data!r}: the report has no memorisation '
               'verdict (pass --data DIR)', file=sys.stderr)
+    if args.num_projections and count and classes[0][1] is None:
+        progress.set_postfix_str('projections')
+        parts.append(projection_section(model, data, args))
     progress.update()
     return ''.join(parts), count
 
@@ -440,7 +497,7 @@ def build_report(args: argparse.Namespace) -> str:
     config = find_config(work_dir)
     out = args.out or osp.join(work_dir, REPORT_FILE)
 
-    steps = tqdm(total=7, desc='report', unit='part', disable=args.quiet)
+    steps = tqdm(total=8, desc='report', unit='part', disable=args.quiet)
     model = init_model(config, checkpoint, args.device)
     if args.sample_model == 'ema' and not model.with_ema_gen:
         args.sample_model = 'orig'  # a config without EMA: its only generator
@@ -499,7 +556,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='generator to sample with (default: ema)')
     parser.add_argument('--batch-size', type=positive_int, default=8,
                         help='images per generator call (default: 8)')
+    parser.add_argument('--num-projections', type=int, default=3,
+                        help=f'training images projected ({PROJECTION_STEPS} steps each; 0: '
+                        'none) (default: 3)')
     parser.add_argument('--quiet', action='store_true', help='no progress bars')
+    add_classes_argument(parser)
     args = parser.parse_args(argv)
     if not 0 <= args.memorisation_threshold <= 1:
         parser.error('--memorisation-threshold must be in [0, 1]')

@@ -16,13 +16,15 @@ optim_wrapper = dict(
 train_cfg = dict(max_iters=50000, val_interval=5000)
 
 # Evaluation: FID against the whole training set (real_nums=-1) with the EMA generator.
+# CompositeFID is mmagic's FID; RGBA images are composited on white and grey ones repeated
+# to RGB first (docs/channels.md), as KID and SWD do.
 # 5000 fakes, as in the paper's few-shot evaluation. KID is reported too because FID is
 # biased for a few hundred real images. The StyleGAN Inception is downloaded on first use;
 # offline, set inception_path to a local TorchScript file.
 num_fake_samples = 5000
 metrics = [
     dict(
-        type='FrechetInceptionDistance',
+        type='CompositeFID',
         prefix='FID-Full',
         fake_nums=num_fake_samples,
         real_nums=-1,
@@ -68,6 +70,8 @@ default_hooks = dict(
 # reconstructions (real | decoded big | decoded small | decoded part), every 1000 iters.
 # To see them in TensorBoard, set
 # visualizer = dict(vis_backends=[dict(type='VisBackend'), dict(type='TensorboardVisBackend')]).
+# mmagic's visualizer, with RGBA samples shown over a checkerboard (docs/channels.md).
+visualizer = dict(type='CheckerboardVisualizer')
 custom_hooks = [
     dict(
         type='VisualizationHook',

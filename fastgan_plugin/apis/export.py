@@ -1,8 +1,9 @@
 """Export a FastGAN generator for use without mmagic: ONNX (onnxruntime and other runtimes) or
 TorchScript (``torch.jit.load``, libtorch). Inputs of the exported file, in order: ``z``
 (N, nz) and ``noise_0`` ... ``noise_{K-1}``, the injection noise (N, 1, H, W) of each noise
-layer (``generator.injection_noise_shapes``); output ``image`` (N, 3, R, R), RGB, in [-1, 1]
-with ``out_act='tanh'``. N is dynamic; all inputs float32, N(0, I) for a random sample."""
+layer (``generator.injection_noise_shapes``); output ``image`` (N, C, R, R), C the generator's
+``img_channels``, in [-1, 1] with ``out_act='tanh'``. N is dynamic; all inputs float32,
+N(0, I) for a random sample. Class-conditional generators are not exported (ValueError)."""
 import copy
 from typing import List, Tuple
 
@@ -41,6 +42,9 @@ def example_inputs(generator: SLEGenerator, batch: int = EXAMPLE_BATCH) -> Tuple
 
 def _exportable(generator: SLEGenerator) -> ExportableGenerator:
     """A float32 CPU copy in eval mode (``generator`` itself stays as it is)."""
+    if generator.num_classes is not None:
+        raise ValueError('exporting a class-conditional generator is not supported: the '
+                         'exported file takes no labels')
     return ExportableGenerator(copy.deepcopy(generator)).cpu().float().eval()
 
 

@@ -14,8 +14,10 @@ from torchvision.utils import make_grid
 from tqdm import tqdm
 
 from ..models.editors.fastgan.sle_generator import SLEGenerator
+from ..utils.channels import PIL_MODES, check_img_channels, checkerboard, to_rgb
 from ..utils.model import unwrap_model
 from ..utils.validation import check_choice, check_number
+from .classes import class_labels, class_names
 from .config import load_config
 
 SAMPLE_MODELS = ('ema', 'orig')
@@ -28,7 +30,8 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                cfg_options: Optional[dict] = None) -> nn.Module:
     """The model of ``config`` (a file, ``fastgan_plugin::<name>.py`` or a Config, with
     ``cfg_options`` merged) on ``device`` in eval mode, its reconstruction loss L1, with the
-    config as ``cfg`` and the checkpoint's meta ({} without one) as ``checkpoint_meta``.
+    config as ``cfg``, the checkpoint's meta ({} without one) as ``checkpoint_meta`` and its
+    ``dataset_meta`` ({} without; ``classes``: the class names) as ``dataset_meta``.
 
     ``checkpoint`` (path or URL) is loaded strictly with ``weights_only=True``
     (:mod:`fastgan_plugin.utils.checkpoint`): other objects raise ``pickle.UnpicklingError``.
@@ -48,6 +51,7 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     if checkpoint is not None:
         loaded = load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
         model.checkpoint_meta = loaded.get('meta') or {}
+    model.dataset_meta = model.checkpoint_meta.get('dataset_meta') or {}
     return model.to(device).eval()
 
 
@@ -88,18 +92,22 @@ def select_generator(model: nn.Module, sample_model: str = 'ema') -> SLEGenerato
 @torch.no_grad()
 def generate(model: nn.Module, latents: Tensor, noise_seeds: Sequence[int], batch_size: int = 8,
              sample_model: str = 'ema', progress: bool = False,
-             truncation: float = 1.0) -> Tensor:
-    """Images (N, 3, R, R) on the CPU of ``latents`` (N, nz), image ``i`` with the injection
-    noise of ``noise_seeds[i]``: RGB in [-1, 1] (unbounded with ``out_act=None``).
+             truncation: float = 1.0, labels: Optional[Tensor] = None) -> Tensor:
+    """Images (N, C, R, R) on the CPU of ``latents`` (N, nz), image ``i`` with the injection
+    noise of ``noise_seeds[i]``: RGB, RGBA or grey (C = G's ``img_channels``) in [-1, 1]
+    (unbounded with ``out_act=None``).
     ``batch_size``: images per generator call; ``progress``: show a progress bar.
+    ``labels``: int64 (N,) class indices for a class-conditional model (see
+    :func:`~fastgan_plugin.apis.classes.class_labels`), None for an unconditional one.
 
     ``truncation`` psi in [0, 1]: FastGAN has no mapping network, so the truncation trick acts
     on its random inputs, the latent and the injection noise, both N(0, I): they are scaled
     toward their mean 0, ``z' = psi * z``. Lower psi trades diversity for quality (typical
     samples); 1 (default) is off, 0 gives the same image for every seed.
     """
-    if len(noise_seeds) != len(latents):
-        raise ValueError(f'{len(latents)} latents but {len(noise_seeds)} noise seeds')
+    if len(noise_seeds) != len(latents) or (labels is not None and len(labels) != len(latents)):
+        raise ValueError(f'{len(latents)} latents but {len(noise_seeds)} noise seeds'
+                         + ('' if labels is None else f' and {len(labels)} labels'))
     truncation = check_number(truncation, 'truncation', 0.0, 1.0)
     generator = select_generator(model, sample_model)
     device = next(model.parameters()).device
@@ -107,45 +115,59 @@ def generate(model: nn.Module, latents: Tensor, noise_seeds: Sequence[int], batc
     for part in batches(len(latents), batch_size, 'generating', progress):
         noise = [truncation * layer for layer in seeded_injection_noise(generator,
                                                                         noise_seeds[part])]
-        images.append(generator(truncation * latents[part].to(device),
-                                injection_noise=noise).cpu())
+        images.append(generator(truncation * latents[part].to(device), injection_noise=noise,
+                                labels=None if labels is None else labels[part].to(device)).cpu())
     return torch.cat(images) if images else torch.empty(0)
 
 
 def sample_images(model: nn.Module, seeds: Sequence[int], batch_size: int = 8,
                   sample_model: str = 'ema', as_pil: bool = False, progress: bool = False,
-                  truncation: float = 1.0) -> Union[Tensor, List[Image.Image]]:
+                  truncation: float = 1.0, classes=None) -> Union[Tensor, List[Image.Image]]:
     """One image per seed (its latent and injection noise), as :func:`generate` (which also
-    explains ``truncation``); a list of PIL images with ``as_pil``."""
+    explains ``truncation``); a list of PIL images with ``as_pil``. ``classes`` (required by a
+    class-conditional model, refused by an unconditional one): a class name or index for
+    every seed, or one per seed (:func:`~fastgan_plugin.apis.classes.class_labels`)."""
     seeds = list(seeds)
     images = generate(model, seeded_noise(seeds, model.noise_size), seeds, batch_size,
-                      sample_model, progress, truncation)
+                      sample_model, progress, truncation, class_labels(model, classes, len(seeds)))
     return to_pil(images) if as_pil else images
 
 
 def to_pil(images: Tensor) -> List[Image.Image]:
-    """(N, 3, H, W) RGB in [-1, 1] (clamped) -> list of PIL RGB images."""
+    """(N, C, H, W) RGB, RGBA or grey (C = 3, 4, 1) in [-1, 1] (clamped) -> list of PIL
+    images of mode ``RGB``, ``RGBA`` (alpha kept: PNGs are transparent) or ``L``."""
+    mode = PIL_MODES[check_img_channels(images.size(1), 'image channels')]
     pixels = images.float().clamp(-1, 1).add(1).mul(127.5).round().byte()
-    return [Image.fromarray(p.permute(1, 2, 0).numpy(), 'RGB') for p in pixels]
+    return [Image.fromarray(p.permute(1, 2, 0).squeeze(2).numpy(), mode) for p in pixels]
 
 
 def to_grid(images: Tensor, num_columns: int, padding: int = 2) -> Image.Image:
-    """(N, 3, H, W) RGB in [-1, 1] -> one PIL image, row by row, white between cells."""
-    grid = make_grid(images.float().clamp(-1, 1), nrow=num_columns, padding=padding, pad_value=1.0)
+    """(N, C, H, W) RGB, RGBA or grey in [-1, 1] -> one RGB PIL image to look at, row by
+    row, white between cells: RGBA over a grey checkerboard (transparency shows), grey as
+    RGB."""
+    images = images.float().clamp(-1, 1)
+    images = to_rgb(images, background=checkerboard(*images.shape[-2:]))
+    grid = make_grid(images, nrow=num_columns, padding=padding, pad_value=1.0)
     return to_pil(grid[None])[0]
 
 
 def generate_to_folder(model: nn.Module, out_dir: str, seeds: Sequence[int],
                        batch_size: int = 8, sample_model: str = 'ema',
-                       progress: bool = False, truncation: float = 1.0) -> List[str]:
+                       progress: bool = False, truncation: float = 1.0,
+                       classes=None) -> List[str]:
     """Write one PNG per seed (``seed_000042.png``, of :func:`sample_images`) into
-    ``out_dir``, one batch in memory at a time; returns the paths."""
-    os.makedirs(out_dir, exist_ok=True)
+    ``out_dir``, one batch in memory at a time; returns the paths. With ``classes`` (as
+    :func:`sample_images`) each image goes to ``out_dir/<class name>/``."""
     seeds, paths = list(seeds), []
+    labels = class_labels(model, classes, len(seeds))
+    folders = [out_dir] * len(seeds) if labels is None else [
+        os.path.join(out_dir, class_names(model)[label]) for label in labels.tolist()]
+    for folder in set(folders) or [out_dir]:
+        os.makedirs(folder, exist_ok=True)
     for part in batches(len(seeds), batch_size, 'generating', progress):
-        for seed, image in zip(seeds[part], sample_images(
+        for seed, folder, image in zip(seeds[part], folders[part], sample_images(
                 model, seeds[part], batch_size, sample_model, as_pil=True,
-                truncation=truncation)):
-            paths.append(os.path.join(out_dir, f'seed_{seed:06d}.png'))
+                truncation=truncation, classes=None if labels is None else labels[part])):
+            paths.append(os.path.join(folder, f'seed_{seed:06d}.png'))
             image.save(paths[-1])
     return paths

@@ -5,6 +5,7 @@ import torch
 from torch import Tensor, nn
 
 from ..utils.validation import check_choice, check_int
+from .classes import class_labels
 from .inference import generate, seeded_noise
 
 INTERPOLATION_METHODS = ('slerp', 'lerp')
@@ -49,12 +50,13 @@ def interpolation_latents(seeds: Sequence[int], noise_size: int, num_steps: int,
 def interpolate(model: nn.Module, seeds: Sequence[int], num_steps: int = 16,
                 method: str = 'slerp', loop: bool = False, batch_size: int = 8,
                 sample_model: str = 'ema', progress: bool = False,
-                truncation: float = 1.0) -> Tensor:
+                truncation: float = 1.0, classes=None) -> Tensor:
     """Frames (F, 3, R, R) along :func:`interpolation_latents`, as
     :func:`~fastgan_plugin.apis.generate` (``truncation`` too), all with the first seed's
     injection noise: only the latent moves (a smooth video), and the first frame is the
-    sample of ``seeds[0]``."""
+    sample of ``seeds[0]``. ``classes``: the class (name or index) of every frame of a
+    class-conditional model, as :func:`~fastgan_plugin.apis.sample_images`."""
     seeds = list(seeds)
     latents = interpolation_latents(seeds, model.noise_size, num_steps, method, loop)
     return generate(model, latents, [seeds[0]] * len(latents), batch_size, sample_model,
-                    progress, truncation)
+                    progress, truncation, class_labels(model, classes, len(latents)))

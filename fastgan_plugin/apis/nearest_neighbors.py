@@ -16,22 +16,27 @@ from ..datasets import FewShotImageDataset
 from ..datasets.transforms import LoadRGBImage, ResizeToSquare
 from ..models.editors.fastgan.modules import resize_images
 from ..models.losses import ReconstructionLoss
+from ..utils.channels import to_rgb
 from ..utils.validation import check_choice, check_int
+from .classes import class_labels
 from .inference import sample_images, to_grid
 
 DISTANCE_METRICS = ('pixel', 'lpips')
 
 
 def load_image_folder(folder: str, size: int, mode: str = 'crop',
-                      scale_to: Optional[int] = None) -> Tuple[Tensor, List[str]]:
-    """(M, 3, S, S) RGB in [-1, 1] and the paths of the images of ``folder``: made square at
-    ``size`` as in training (``mode``: ``'crop'`` or ``'pad'``), then area-resized to
-    S = ``scale_to`` (default: ``size``) one by one (1000 images at 1024 px would take 12 GB).
+                      scale_to: Optional[int] = None,
+                      recursive: bool = False, img_channels: int = 3) -> Tuple[Tensor, List[str]]:
+    """(M, C, S, S) RGB, RGBA or grey (C = ``img_channels``) in [-1, 1] and the paths of the
+    images of ``folder`` (and of its subfolders with ``recursive``): made square at ``size``
+    as in training (``mode``: ``'crop'`` or ``'pad'``), then area-resized to S = ``scale_to``
+    (default: ``size``) one by one (1000 images at 1024 px would take 12 GB).
     """
     dataset = FewShotImageDataset(
-        folder, [LoadRGBImage(key='gt', skip_unreadable=False),  # a path names its own image
+        folder, [LoadRGBImage(key='gt', img_channels=img_channels,
+                              skip_unreadable=False),  # a path names its own image
                  ResizeToSquare(size, key='gt', mode=mode)],
-        serialize_data=False)
+        recursive=recursive, serialize_data=False)
     images = []
     for index in range(len(dataset)):
         image = torch.from_numpy(dataset[index]['gt']).permute(2, 0, 1)[None].float() / 127.5 - 1
@@ -40,7 +45,8 @@ def load_image_folder(folder: str, size: int, mode: str = 'crop',
 
 
 class ImageDistance:
-    """A distance between RGB images in [-1, 1], compared at ``size`` x ``size`` pixels.
+    """A distance between RGB images in [-1, 1] (RGBA, grey: LPIPS sees them on white, as
+    RGB), compared at ``size`` x ``size`` pixels.
 
     ``'pixel'``: RMS difference of the area-resized pixels, in [0, 2]. ``'lpips'``: LPIPS-VGG
     v0.1 (:class:`~fastgan_plugin.models.losses.ReconstructionLoss`'s net), closer to
@@ -70,8 +76,8 @@ class ImageDistance:
         distances = torch.zeros(len(a), len(other))
         for chunk in tqdm(pairs.split(self.batch_size), desc='LPIPS', unit='batch',
                           disable=not progress):
-            values = self.lpips_net(a[chunk[:, 0]].to(self.device),
-                                    other[chunk[:, 1]].to(self.device), normalize=False)
+            values = self.lpips_net(to_rgb(a[chunk[:, 0]]).to(self.device),
+                                    to_rgb(other[chunk[:, 1]]).to(self.device), normalize=False)
             distances[chunk[:, 0], chunk[:, 1]] = values.flatten().cpu()
         return distances + distances.t() if b is None else distances
 
@@ -109,33 +115,47 @@ def nearest_training_images(model: nn.Module, folder: str, seeds: Sequence[int],
                             distance: Optional[ImageDistance] = None, k: int = 3,
                             quantile: float = 0.05, resize_mode: str = 'crop',
                             image_size: int = 0, batch_size: int = 8,
-                            sample_model: str = 'ema', progress: bool = False) -> dict:
-    """The samples of ``seeds``, their nearest images of ``folder`` under ``distance``
-    (default: pixel, 64 px) and the memorisation score (:func:`memorisation`).
+                            sample_model: str = 'ema', progress: bool = False,
+                            classes=None) -> dict:
+    """The samples of ``seeds`` (of ``classes`` for a class-conditional model, as
+    :func:`~fastgan_plugin.apis.sample_images`), their nearest images of ``folder`` under
+    ``distance`` (default: pixel, 64 px) and the memorisation score (:func:`memorisation`).
+    A conditional model's samples are compared with the images of every class (its
+    ``folder`` holds one subfolder per class): a copy of any training image counts.
 
     Training images are made square at the model's resolution R (``resize_mode``); both they
     and the samples are area-resized to S = min(R, max(distance.size, image_size)) (the side
     wanted for display), so a sample saved as a training image is at distance ~0.
 
     Returns:
-        dict: :func:`memorisation`'s entries, ``seeds``, ``samples`` (N, 3, S, S),
-        ``train_images`` (M, 3, S, S) and ``train_paths``.
+        dict: :func:`memorisation`'s entries, ``seeds``, ``labels`` (N,) int64 class
+        indices (None: unconditional), ``samples`` (N, 3, S, S), ``train_images``
+        (M, 3, S, S) and ``train_paths``.
     """
     distance = distance or ImageDistance()
     im_size = model.generator.im_size
     scale = min(im_size, max(distance.size, image_size))
-    train, paths = load_image_folder(folder, im_size, resize_mode, scale_to=scale)
-    samples = sample_images(model, seeds, batch_size, sample_model, progress=progress)
+    labels = class_labels(model, classes, len(seeds))
+    train, paths = load_image_folder(folder, im_size, resize_mode, scale_to=scale,
+                                     recursive=labels is not None,
+                                     img_channels=model.generator.img_channels)
+    samples = sample_images(model, seeds, batch_size, sample_model, progress=progress,
+                            classes=labels)
     samples = resize_images(samples.clamp(-1, 1), scale, 'area')
     result = memorisation(distance.pairwise(samples, train, progress),
                           distance.pairwise(train, progress=progress), k, quantile)
-    return dict(result, seeds=list(seeds), samples=samples, train_images=train,
+    return dict(result, seeds=list(seeds), labels=labels, samples=samples, train_images=train,
                 train_paths=paths)
 
 
-def nearest_neighbors_grid(result: dict, cell_size: int) -> Image.Image:
-    """A row per sample of :func:`nearest_training_images`: the sample, then its nearest
-    training images, nearest first, each ``cell_size`` pixels."""
-    cells = torch.cat([torch.cat([sample[None], result['train_images'][indices]])
-                       for sample, indices in zip(result['samples'], result['nn_indices'])])
+def nearest_neighbors_grid(result: dict, cell_size: int,
+                           label: Optional[int] = None) -> Image.Image:
+    """A row per sample of :func:`nearest_training_images` (only those of class index
+    ``label`` if given): the sample, then its nearest training images, nearest first, each
+    ``cell_size`` pixels."""
+    rows = [index for index in range(len(result['samples']))
+            if label is None or result['labels'][index] == label]
+    cells = torch.cat([torch.cat([result['samples'][row][None],
+                                  result['train_images'][result['nn_indices'][row]]])
+                       for row in rows])
     return to_grid(resize_images(cells, cell_size, 'area'), result['nn_indices'].size(1) + 1)

@@ -7,6 +7,7 @@ import torch
 
 from fastgan_plugin.apis import init_model, select_generator
 from fastgan_plugin.apis.export import example_inputs, export_onnx, export_torchscript, input_names
+from fastgan_plugin.models.editors.fastgan import SLEGenerator
 
 
 @pytest.fixture(scope='module', params=[128, 256])
@@ -57,3 +58,10 @@ def test_export_leaves_the_generator_as_it_was(tiny_generator, tmp_path):
     export_torchscript(tiny_generator, str(tmp_path / 'generator.pt'))
     assert tiny_generator.training
     tiny_generator.eval()
+
+
+def test_conditional_generator_is_refused(tmp_path):
+    generator = SLEGenerator(im_size=128, ngf=8, nz=16, num_classes=2)
+    for export in (export_onnx, export_torchscript):
+        with pytest.raises(ValueError, match='class-conditional generator is not supported'):
+            export(generator, str(tmp_path / 'g.onnx'))

@@ -199,3 +199,29 @@ def test_pretrained_init_cfg_loads_one_generator(prefix, source, tiny_checkpoint
     generator.init_weights()
     expected = getattr(tiny_model, source)
     _assert_same_state(generator, expected.module if source == 'generator_ema' else expected)
+
+
+def test_to_pil_writes_rgb_rgba_and_grey():
+    from PIL import Image
+
+    from fastgan_plugin.apis import to_pil
+    images = torch.full((2, 4, 3, 5), -1.0)
+    images[:, 0] = 1  # red, transparent
+    rgba = to_pil(images)
+    assert [im.mode for im in rgba] == ['RGBA'] * 2 and rgba[0].size == (5, 3)
+    assert rgba[0].getpixel((0, 0)) == (255, 0, 0, 0)
+    assert to_pil(images[:, :3])[0].mode == 'RGB'
+    grey = to_pil(images[:, :1])[0]
+    assert grey.mode == 'L' and grey.getpixel((4, 2)) == 255
+    assert isinstance(grey, Image.Image)
+
+
+def test_to_grid_shows_rgba_over_a_checkerboard():
+    from fastgan_plugin.apis import to_grid
+    images = torch.full((2, 4, 16, 16), -1.0)
+    images[:, 3, :, 8:] = 1  # black, transparent on the left, opaque on the right
+    grid = to_grid(images, num_columns=2, padding=2)
+    assert grid.mode == 'RGB' and grid.size == (38, 20)
+    assert grid.getpixel((2, 2)) == (204,) * 3 and grid.getpixel((2, 10)) == (153,) * 3
+    assert grid.getpixel((12, 2)) == (0, 0, 0) and grid.getpixel((0, 0)) == (255,) * 3
+    assert to_grid(images[:, :1], num_columns=2).mode == 'RGB'

@@ -3,7 +3,15 @@ import numpy as np
 import pytest
 import torch
 
-from fastgan_plugin.apis import sample_images, style_mix, style_mix_grid, to_grid
+from fastgan_plugin.apis import (
+    sample_images,
+    seeded_injection_noise,
+    seeded_noise,
+    select_generator,
+    style_mix,
+    style_mix_grid,
+    to_grid,
+)
 
 
 def test_gate_resolutions(tiny_model):
@@ -50,3 +58,33 @@ def test_figure_has_the_samples_on_its_edges(tiny_model):
     expected = to_grid(torch.cat([torch.ones_like(style), style, contents[:1], mixed[0],
                                   contents[1:], mixed[1]]), num_columns=2)
     np.testing.assert_array_equal(np.asarray(grid), np.asarray(expected))
+
+
+def test_truncation_scales_content_and_style_inputs(tiny_model):
+    generator = select_generator(tiny_model)
+    mixed = style_mix(tiny_model, [1, 2], [3], gates=[64], truncation=0.5)
+
+    def inputs(seed):
+        return dict(noise=0.5 * seeded_noise([seed], generator.nz), injection_noise=[
+            0.5 * noise for noise in seeded_injection_noise(generator, [seed])])
+
+    with torch.no_grad():
+        gates = generator.sle_gates(*inputs(3).values(), resolutions=[64])
+        expected = generator(**inputs(2), gates=gates)
+    torch.testing.assert_close(mixed[1, 0], expected[0], rtol=0, atol=1e-5)
+    # the diagonal is the truncated sample; at psi 0 every cell is the mean image
+    same = style_mix(tiny_model, [4], [4], truncation=0.5)[0, 0]
+    torch.testing.assert_close(same, sample_images(tiny_model, [4], truncation=0.5)[0], rtol=0,
+                               atol=1e-5)
+    assert (same - sample_images(tiny_model, [4])[0]).abs().max() > 1e-3
+    mean = style_mix(tiny_model, [1, 2], [3, 4], truncation=0.0)
+    assert (mean - mean[:1, :1]).abs().max() == 0
+
+
+def test_truncated_figure_has_truncated_samples_on_its_edges(tiny_model):
+    grid = style_mix_grid(tiny_model, [1], [3], truncation=0.0)
+    # psi 0: content, style and mix are all the mean image (the corner stays white)
+    cells = [np.asarray(grid)[2 + r * 258:r * 258 + 258, 2 + c * 258:c * 258 + 258]
+             for r, c in ((0, 1), (1, 0), (1, 1))]
+    assert all(np.array_equal(cell, cells[0]) for cell in cells)
+    assert not np.array_equal(np.asarray(style_mix_grid(tiny_model, [1], [3])), np.asarray(grid))

@@ -429,3 +429,70 @@ def test_non_utf8_file_names_keep_the_warning_in_the_log(tmp_path, mmagic_scope)
     assert 'skipped 1 of 3 image file(s)' in log
     assert '  bad\\xff.png: UnidentifiedImageError' in log
     assert "cannot read '" in log and "corrupt\\udcfe.png'" in log
+
+
+def _class_tree(root, counts):
+    """``root/<class>/<i>.png`` with ``counts[class]`` images each."""
+    for name, count in counts.items():
+        os.makedirs(root / name, exist_ok=True)
+        for i in range(count):
+            _save(str(root / name / f'{i}.png'))
+
+
+def test_class_folders_label_each_image_by_its_sorted_subfolder(tmp_path):
+    _class_tree(tmp_path, {'dogs': 2, 'cats': 3})
+    (tmp_path / 'LICENSE.txt').write_text('ignored')
+    dataset = FewShotImageDataset(data_root=str(tmp_path), class_folders=True, num_classes=2)
+    assert dataset.metainfo['classes'] == ('cats', 'dogs')
+    assert [(info['key'], info['gt_label']) for info in dataset] == [
+        ('cats/0', 0), ('cats/1', 0), ('cats/2', 0), ('dogs/0', 1), ('dogs/1', 1)]
+
+
+def test_packed_label_reaches_the_data_sample(tmp_path, mmagic_scope):
+    _class_tree(tmp_path, {'a': 2, 'b': 2})
+    dataset = FewShotImageDataset(data_root=str(tmp_path), class_folders=True, pipeline=[
+        dict(type='LoadRGBImage', key='gt'), dict(type='PackInputs')])
+    assert dataset[3]['data_samples'].gt_label.label.tolist() == [1]
+
+
+@pytest.mark.parametrize('counts, match', [
+    ({'cats': 3, 'dogs': 1}, r"these have fewer: 'dogs' \(1\)"),
+    ({'cats': 3, 'empty': 0}, r"these have fewer: 'empty' \(0\)"),
+])
+def test_a_class_with_fewer_than_two_images_is_named(tmp_path, counts, match):
+    _class_tree(tmp_path, counts)
+    with pytest.raises(ValueError, match=match):
+        FewShotImageDataset(data_root=str(tmp_path), class_folders=True)
+
+
+def test_num_classes_unlike_the_folders_names_the_key_and_folder(tmp_path):
+    _class_tree(tmp_path, {'a': 2, 'b': 2, 'c': 2})
+    with pytest.raises(ValueError, match=r"num_classes=2 but data_root '.*' .*has 3 classes "
+                                         r"\('a', 'b', 'c'\).*model.generator.num_classes"):
+        FewShotImageDataset(data_root=str(tmp_path), class_folders=True, num_classes=2)
+
+
+def test_class_folders_refuse_loose_images_and_flat_layout_hints_at_them(tmp_path):
+    _class_tree(tmp_path, {'a': 2})
+    _save(str(tmp_path / 'loose.png'))
+    with pytest.raises(ValueError, match=r"1 image\(s\) directly in it \('loose.png'\)"):
+        FewShotImageDataset(data_root=str(tmp_path), class_folders=True)
+    os.remove(tmp_path / 'loose.png')
+    with pytest.raises(ValueError, match='class_folders=True and num_classes'):
+        FewShotImageDataset(data_root=str(tmp_path))
+
+
+@pytest.mark.parametrize('ann, text', [
+    ('ann.txt', 'x/1.png dog\nx/0.png cat\ny/0.png dog\ny/1.png cat\n'),
+    ('ann.json', '{"x/1.png": "dog", "x/0.png": "cat", "y/0.png": "dog", "y/1.png": "cat"}'),
+])
+def test_ann_file_maps_images_to_classes(tmp_path, ann, text):
+    _class_tree(tmp_path, {'x': 2, 'y': 2})
+    (tmp_path / ann).write_text(text)
+    dataset = FewShotImageDataset(data_root=str(tmp_path), ann_file=ann, num_classes=2)
+    assert dataset.metainfo['classes'] == ('cat', 'dog')
+    assert [(info['key'], info['gt_label']) for info in dataset] == [
+        ('x/0', 0), ('x/1', 1), ('y/0', 1), ('y/1', 0)]
+    indexed = FewShotImageDataset(data_root=str(tmp_path), ann_file=ann,
+                                  metainfo=dict(classes=('dog', 'cat')))
+    assert [info['gt_label'] for info in indexed] == [1, 0, 0, 1]

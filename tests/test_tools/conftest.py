@@ -23,6 +23,15 @@ model = dict(
     discriminator=dict(ndf=8),
     rec_loss=dict(distance='l1'))
 """
+CONDITIONAL_OPTIONS = """
+model.update(generator=dict(ngf=8, nz=16, im_size=128, num_classes=2),
+             discriminator=dict(ndf=8, im_size=128, num_classes=2))
+pipeline = [dict(type='LoadRGBImage', key='gt'), dict(type='ResizeToSquare', key='gt', size=128),
+            dict(type='PackInputs')]
+train_dataloader = dict(dataset=dict(pipeline=pipeline, class_folders=True, num_classes=2))
+val_dataloader = dict(dataset=dict(pipeline=pipeline, class_folders=True, num_classes=2))
+test_dataloader = val_dataloader
+"""
 
 
 @pytest.fixture(scope='session')
@@ -37,6 +46,23 @@ def tiny_files(tmp_path_factory, trained_like):
     trained_like(model)
     checkpoint = folder / 'tiny_fastgan.pth'
     save_checkpoint(dict(state_dict=model.state_dict(), meta=dict(iter=7)), str(checkpoint))
+    return str(config), str(checkpoint)
+
+
+@pytest.fixture(scope='session')
+def tiny_conditional_files(tmp_path_factory, trained_like):
+    """(config, checkpoint) of the tiny FastGAN at 128 px, class-conditional with the classes
+    ``cat`` and ``dog`` (named in the checkpoint's ``dataset_meta``, as MMEngine saves them),
+    behaving like a trained one."""
+    folder = tmp_path_factory.mktemp('tiny_conditional')
+    config = folder / 'tiny_conditional.py'
+    config.write_text(TINY_CONFIG + CONDITIONAL_OPTIONS)
+    model = init_model(str(config))
+    trained_like(model)
+    checkpoint = folder / 'tiny_conditional.pth'
+    save_checkpoint(dict(state_dict=model.state_dict(),
+                         meta=dict(iter=7, dataset_meta=dict(classes=('cat', 'dog')))),
+                    str(checkpoint))
     return str(config), str(checkpoint)
 
 

@@ -43,3 +43,30 @@ def test_checkpoint_that_runs_code_is_refused_in_one_line(tiny_files, tmp_path, 
     assert lines[0].endswith('(--debug shows the traceback)')
     assert not (tmp_path / 'code_ran').exists()
     assert not (tmp_path / 'out').exists()
+
+
+def test_conditional_model_writes_a_folder_per_class(tiny_conditional_files, tmp_path,
+                                                     load_tool):
+    tool = load_tool('generate')
+    config, checkpoint = tiny_conditional_files
+    tool.main([config, checkpoint, '--num', '2', '--out', str(tmp_path / 'all')])
+    assert sorted(p.relative_to(tmp_path / 'all').as_posix()
+                  for p in (tmp_path / 'all').rglob('*.png')) == [
+        'cat/seed_000000.png', 'cat/seed_000001.png', 'dog/seed_000000.png',
+        'dog/seed_000001.png']
+    assert _files(tmp_path / 'all' / 'cat') != _files(tmp_path / 'all' / 'dog')
+    tool.main([config, checkpoint, '--num', '2', '--classes', '1', '--out',
+               str(tmp_path / 'dog')])  # by index; the same images as by default
+    assert list((tmp_path / 'dog').iterdir()) == [tmp_path / 'dog' / 'dog']
+    assert _files(tmp_path / 'dog' / 'dog') == _files(tmp_path / 'all' / 'dog')
+
+
+def test_classes_errors_in_one_line(tiny_files, tiny_conditional_files, tmp_path, run_tool):
+    for files, classes, message in (
+            (tiny_files, ['cat'], "classes ['cat'] given to an unconditional model"),
+            (tiny_conditional_files, ['cow'], "unknown class 'cow': the 2 classes are, by "
+                                              'index 0..1 or by name: cat, dog')):
+        result = run_tool('generate', *files, '--classes', *classes, '--out', tmp_path / 'x')
+        assert result.returncode == 1 and message in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / 'x').exists()

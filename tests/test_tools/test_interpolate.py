@@ -46,3 +46,22 @@ def test_loop_without_video(tiny_files, tmp_path, load_tool):
                                    str(tmp_path)])
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         f'frame_{i:04d}.png' for i in range(4)]
+
+
+def test_conditional_model_interpolates_in_each_class(tiny_conditional_files, tmp_path,
+                                                      load_tool, monkeypatch):
+    _without_ffmpeg(monkeypatch)
+    config, checkpoint = tiny_conditional_files
+    load_tool('interpolate').main([config, checkpoint, '--seeds', '0', '1', '--steps', '2',
+                                   '--classes', 'dog', 'cat', '--out', str(tmp_path)])
+    frames = {name: {p.name: p.read_bytes() for p in sorted((tmp_path / name).iterdir())}
+              for name in ('cat', 'dog')}
+    assert sorted(frames['cat']) == ['frame_0000.png', 'frame_0001.png', 'interpolation.gif']
+    assert frames['cat']['frame_0000.png'] != frames['dog']['frame_0000.png']
+    # the first frame is seed 0's sample of that class, as tools/generate.py writes it
+    load_tool('generate').main([config, checkpoint, '--num', '1', '--out',
+                                str(tmp_path / 'samples')])
+    for name in ('cat', 'dog'):
+        with Image.open(tmp_path / 'samples' / name / 'seed_000000.png') as sample, \
+                Image.open(tmp_path / name / 'frame_0000.png') as frame:
+            assert sample.tobytes() == frame.tobytes()

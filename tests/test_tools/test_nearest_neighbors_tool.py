@@ -44,3 +44,30 @@ def test_finds_a_copied_sample(tiny_files, tmp_path, load_tool, capsys):
         assert grid.size == (3 * 34 + 2, 3 * 34 + 2)  # k + 1 columns, one row per sample
     for name in ('nearest_neighbors.png', 'nearest_neighbors.json'):
         assert (tmp_path / 'first' / name).read_bytes() == (tmp_path / 'second' / name).read_bytes()
+
+
+def test_conditional_model_by_class(tiny_conditional_files, tmp_path, load_tool):
+    config, checkpoint = tiny_conditional_files
+    data = tmp_path / 'train'
+    # Each class folder holds the class's sample of seed 0 and a noise image: the dog
+    # sample of seed 0 is a copy of the dog training image, the cat one of the cat image.
+    model = init_model(config, checkpoint)
+    rng = np.random.default_rng(0)
+    for name in ('cat', 'dog'):
+        (data / name).mkdir(parents=True)
+        sample_images(model, [0], as_pil=True, classes=name)[0].save(data / name / 'copy.png')
+        Image.fromarray((rng.random((128, 128, 3)) * 255).astype(np.uint8)).save(
+            data / name / 'noise.png')
+    load_tool('nearest_neighbors').main([config, checkpoint, '--data', str(data), '--num', '2',
+                                         '--k', '1', '--classes', 'dog', 'cat', '--out',
+                                         str(tmp_path / 'out'), '--cell-size', '32'])
+    report = json.loads((tmp_path / 'out' / 'nearest_neighbors.json').read_text())
+    assert [(s['class'], s['seed']) for s in report['samples']] == [
+        ('dog', 0), ('dog', 1), ('cat', 0), ('cat', 1)]
+    assert report['samples'][0]['neighbors'] == ['dog/copy.png']
+    assert report['samples'][2]['neighbors'] == ['cat/copy.png']
+    assert report['samples'][0]['distances'][0] < 0.01  # rounded to 8 bits
+    assert set(report['class_scores']) == {'cat', 'dog'}
+    for name in ('cat', 'dog'):
+        with Image.open(tmp_path / 'out' / f'nearest_neighbors_{name}.png') as grid:
+            assert grid.size == (2 * 34 + 2, 2 * 34 + 2)  # sample + 1 neighbour, 2 seeds

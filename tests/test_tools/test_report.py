@@ -15,6 +15,7 @@ import os
 import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 from mmengine.runner import Runner
 from PIL import Image
@@ -162,8 +163,42 @@ def test_default_report_shows_the_run(reports):
     fresh = next(image for image in page.images if image['alt'] == 'fresh samples')
     assert decode(fresh['src']).size == (4 * 130 + 2, 4 * 130 + 2)  # 16 samples at 128 px
     assert any(image['alt'] == 'style mixing grid' for image in page.images)
+
     assert any(image['alt'] == 'nearest training images' for image in page.images)
     assert 'memorisation' in text.lower() and 'threshold 0.20' in text
+
+
+def test_truncation_grid(reports):
+    # a strip of 8 seeds per psi, less diverse as psi falls (the trained-like checkpoint: the
+    # 6-iteration run's samples are all alike)
+    page = parse(reports['copies'])
+    truncated = {image['alt']: decode(image['src']) for image in page.images
+                 if image['alt'].startswith('truncation psi')}
+    assert list(truncated) == [f'truncation psi {psi}' for psi in ('1.0', '0.8', '0.6', '0.4',
+                                                                   '0.2')]
+    assert all(strip.size == (8 * 98 + 2, 100) for strip in truncated.values())
+    spread = [np.stack([np.asarray(strip.convert('RGB'), np.float32)[2:98, 2 + i * 98:96 + i * 98]
+                        for i in range(8)]).std(axis=0).mean() for strip in truncated.values()]
+    assert all(high > low for high, low in zip(spread, spread[1:])) and spread[-1] > 0, spread
+    assert 'Truncation' in page.text
+
+
+def test_projections_of_training_images(reports):
+    # per training image a strip: the image, then the reconstruction at steps 0, 10, 20, 30;
+    # the 'training images' of the copies report are samples of seeds 0..15, the candidates
+    # projection starts from: step 0 is the image itself
+    page = parse(reports['copies'])
+    strips = [image for image in page.images if image['alt'].startswith('projection of ')]
+    assert [image['alt'] for image in strips] == [f'projection of seed_{i:06d}.png'
+                                                  for i in range(3)]
+    for image in strips:
+        cells = np.asarray(decode(image['src']).convert('RGB'), np.float32)
+        assert cells.shape == (100, 5 * 98 + 2, 3)
+        target, start = cells[2:98, 2:98], cells[2:98, 100:196]
+        assert np.abs(target - start).max() <= 2  # resampled to 96 px twice
+    assert 'objective: multi-scale pixel MSE' in page.text
+    assert sum(image['alt'].startswith('projection of ') for image in
+               parse(reports['default']).images) == 3
 
 
 def test_verdict_of_samples_that_copy_the_training_set(reports):
@@ -252,3 +287,27 @@ def test_report_in_headless_chromium(reports):
         assert sum(i['className'] == 'plot' for i in result['images']) == 1
         assert 'memorisation' in (result['verdict'] or '')
     assert 'Likely memorisation' in check.inspect_report(reports['copies'])['verdict']
+
+
+def test_conditional_model_has_a_sample_grid_per_class(tiny_conditional_files, tmp_path,
+                                                       load_tool):
+    config, checkpoint = tiny_conditional_files
+    work_dir = tmp_path / 'work'  # no training logs: only the checkpoint's sections matter
+    work_dir.mkdir()
+    (work_dir / 'tiny_conditional.py').write_text(Path(config).read_text())
+    model = init_model(config, checkpoint)
+    for name in ('cat', 'dog'):
+        generate_to_folder(model, str(tmp_path / 'data'), range(2), classes=name)
+    out = tmp_path / 'report.html'
+    load_tool('report').main([str(work_dir), '--checkpoint', checkpoint, '--data',
+                              str(tmp_path / 'data'), '--num-samples', '4', '--classes', 'dog',
+                              'cat', '--out', str(out), '--quiet'])
+    page = parse(out)
+    grids = {image['alt']: decode(image['src']) for image in page.images
+             if image['alt'].startswith('fresh samples')}
+    assert list(grids) == ['fresh samples dog', 'fresh samples cat']
+    assert grids['fresh samples dog'].size == (2 * 130 + 2, 2 * 130 + 2)
+    assert grids['fresh samples dog'].tobytes() != grids['fresh samples cat'].tobytes()
+    assert 'class dog' in page.text and 'class cat' in page.text
+    assert 'the other sections of class dog' in page.text
+    assert '2 of 4 samples (score 0.50)' in page.text  # dog seeds 0 and 1 are in the data

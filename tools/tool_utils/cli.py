@@ -5,11 +5,12 @@ import os
 import pickle
 import sys
 import time
-from typing import Callable
+from typing import Callable, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
 
+from fastgan_plugin.apis.classes import class_indices, class_names
 from fastgan_plugin.apis.config import load_config
 from fastgan_plugin.apis.inference import SAMPLE_MODELS, init_model
 from fastgan_plugin.utils.config_check import check_config
@@ -164,6 +165,25 @@ def add_truncation_argument(parser: argparse.ArgumentParser) -> None:
                         help='truncation psi in [0, 1]: latent and injection noise scaled by '
                         'PSI toward their mean 0; lower = less diverse, more typical images '
                         '(default: 1, off)')
+
+
+def add_classes_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--classes NAME|INDEX ...`` (default: every class of a class-conditional model),
+    resolved by :func:`~fastgan_plugin.apis.class_indices`."""
+    parser.add_argument('--classes', nargs='+', metavar='CLASS',
+                        help='classes of a class-conditional model, by name (its training '
+                        'subfolders) or index (default: every class); not for an '
+                        'unconditional model')
+
+
+def classes_from_args(model: torch.nn.Module,
+                      args: argparse.Namespace) -> List[Tuple[Optional[int], Optional[str]]]:
+    """(index, name) of each class of :func:`add_classes_argument`'s ``--classes`` for a
+    class-conditional ``model``, every class by default; [(None, None)] for an unconditional
+    one (``ValueError`` if it was given ``--classes``)."""
+    names = class_names(model)
+    return [(index, names[index]) for index in class_indices(model, args.classes)] or [
+        (None, None)]
 
 
 def add_seed_arguments(parser: argparse.ArgumentParser, what: str) -> None:

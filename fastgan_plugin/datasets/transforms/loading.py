@@ -1,9 +1,11 @@
-"""Load an image file as RGB ``uint8`` with PIL, whatever its pixel mode.
+"""Load an image file as RGB, RGBA or grey ``uint8`` with PIL, whatever its pixel mode.
 
 By default EXIF orientation is applied; 16-bit grey (``I;16*``, ``I``) is scaled from
-0-65535 to 0-255; ``LA``, ``PA``, ``RGBA`` and modes with a ``transparency`` entry are
-composited onto ``background``; the other :data:`SUPPORTED_MODES` by ``convert('RGB')``
-(ICC profiles not applied); float (``F``) and other modes are refused. The official
+0-65535 to 0-255; for RGB and grey, ``LA``, ``PA``, ``RGBA`` and modes with a
+``transparency`` entry are composited onto ``background``; RGBA keeps the alpha (opaque for
+a file without one); the other :data:`SUPPORTED_MODES` by ``convert`` to ``RGB``, ``RGBA``
+or ``L`` (ICC profiles not applied; grey is ITU-R 601 luma); float (``F``) and other modes
+are refused. The official
 ``Image.open(path).convert('RGB')`` (``exif_orientation=False, pil_convert=True``) drops
 transparency, clips 16-bit grey to white and ignores EXIF orientation.
 """
@@ -17,6 +19,7 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 from PIL import Image, ImageOps
 
+from fastgan_plugin.utils.channels import PIL_MODES, check_img_channels
 from fastgan_plugin.utils.validation import check_bool, check_str
 
 SUPPORTED_MODES = frozenset({
@@ -42,10 +45,11 @@ def check_rgb_color(value: Sequence[int], name: str) -> Tuple[int, int, int]:
 
 
 def pil_to_rgb(img: Image.Image, background: Tuple[int, int, int] = (255, 255, 255), *,
-               exif_orientation: bool = True, pil_convert: bool = False) -> np.ndarray:
-    """Convert an image as ``PIL.Image.open`` returns it to an (H, W, 3) ``uint8`` RGB
-    array, C-contiguous and writable (mmcv flips in place); arguments as
-    :class:`LoadRGBImage`'s, modes as the module docstring says.
+               img_channels: int = 3, exif_orientation: bool = True,
+               pil_convert: bool = False) -> np.ndarray:
+    """Convert an image as ``PIL.Image.open`` returns it to an (H, W, img_channels)
+    ``uint8`` array (RGB, RGBA or grey), C-contiguous and writable (mmcv flips in place);
+    arguments as :class:`LoadRGBImage`'s, modes as the module docstring says.
 
     Raises:
         ValueError: If ``img.mode`` is not in :data:`SUPPORTED_MODES`.
@@ -58,27 +62,35 @@ def pil_to_rgb(img: Image.Image, background: Tuple[int, int, int] = (255, 255, 2
         img = ImageOps.exif_transpose(img)
     if not pil_convert and img.mode in _16BIT_MODES:
         grey = np.rint(np.asarray(img).astype(np.float64) * (255 / 65535))
-        return np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
-    if not pil_convert and (img.mode in ('LA', 'PA', 'RGBA') or 'transparency' in img.info):
+        img = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), 'L')
+    mode = PIL_MODES[img_channels]
+    if not pil_convert and mode != 'RGBA' and (img.mode in ('LA', 'PA', 'RGBA')
+                                               or 'transparency' in img.info):
         canvas = Image.new('RGBA', img.size, (*background, 255))
         img = Image.alpha_composite(canvas, img.convert('RGBA'))
-    return np.array(img if img.mode == 'RGB' else img.convert('RGB'))  # one copy, not two
+    array = np.array(img if img.mode == mode else img.convert(mode))  # one copy, not two
+    return array[:, :, None] if array.ndim == 2 else array
 
 
 @TRANSFORMS.register_module()
 class LoadRGBImage(BaseTransform):
-    """Load ``results[f'{key}_path']`` with PIL as RGB, in place of mmagic's BGR
-    ``LoadImageFromFile``, recording the channel order as it does (so mmagic's
-    ``DataPreprocessor`` keeps training images RGB and gives its metrics BGR).
+    """Load ``results[f'{key}_path']`` with PIL as RGB (or RGBA, grey), in place of mmagic's
+    BGR ``LoadImageFromFile``, recording the channel order as it does (so mmagic's
+    ``DataPreprocessor`` keeps training images RGB(A) and gives its metrics BGR(A); grey it
+    leaves as it is, announcing that once in the log).
 
-    Added keys: ``{key}`` ((H, W, 3) ``uint8`` RGB), ``ori_{key}_shape``,
-    ``{key}_channel_order`` (``'rgb'``), ``{key}_color_type`` (``'color'``). An unreadable
+    Added keys: ``{key}`` ((H, W, C) ``uint8``, C = ``img_channels``), ``ori_{key}_shape``,
+    ``{key}_channel_order`` (``'rgb'``, alpha last), ``{key}_color_type`` (``'color'``;
+    ``'grayscale'`` for grey). An unreadable
     file gives None and a warning naming it (once per file and process): MMEngine's
     ``BaseDataset`` then serves another sample and training goes on without that image.
 
     Args:
         key (str): Results key of the image. Defaults to ``'gt'`` (mmagic GANs' real images).
-        background (Sequence[int]): RGB in [0, 255] under transparent pixels. Defaults to white.
+        background (Sequence[int]): RGB in [0, 255] under transparent pixels (RGB and grey;
+            RGBA keeps the alpha). Defaults to white.
+        img_channels (int): 3 RGB, 4 RGBA (alpha kept; opaque for files without alpha) or
+            1 grey, as the model's ``img_channels``. Defaults to 3.
         exif_orientation (bool): Apply the EXIF orientation (official: no). Defaults to True.
         pil_convert (bool): Convert as the official code. Defaults to False.
         skip_unreadable (bool): None for an unreadable file; False raises an OSError naming
@@ -86,10 +98,11 @@ class LoadRGBImage(BaseTransform):
     """
 
     def __init__(self, key: str = 'gt', background: Sequence[int] = (255, 255, 255), *,
-                 exif_orientation: bool = True, pil_convert: bool = False,
-                 skip_unreadable: bool = True) -> None:
+                 img_channels: int = 3, exif_orientation: bool = True,
+                 pil_convert: bool = False, skip_unreadable: bool = True) -> None:
         self.key = check_str(key, 'key')
         self.background = check_rgb_color(background, 'background')
+        self.img_channels = check_img_channels(img_channels, 'LoadRGBImage: img_channels')
         for name, value in (('exif_orientation', exif_orientation),
                             ('pil_convert', pil_convert), ('skip_unreadable', skip_unreadable)):
             setattr(self, name, check_bool(value, f'LoadRGBImage: {name}', what='True or False'))
@@ -105,7 +118,8 @@ class LoadRGBImage(BaseTransform):
         path = str(results[path_key])
         try:
             with Image.open(path) as img:
-                array = pil_to_rgb(img, self.background, exif_orientation=self.exif_orientation,
+                array = pil_to_rgb(img, self.background, img_channels=self.img_channels,
+                                   exif_orientation=self.exif_orientation,
                                    pil_convert=self.pil_convert)
         except Exception as err:  # PIL raises many types (OSError, SyntaxError, ValueError...)
             message = f'LoadRGBImage: cannot read {path!r}: {type(err).__name__}: {err}'
@@ -119,10 +133,10 @@ class LoadRGBImage(BaseTransform):
         results[self.key] = array
         results[f'ori_{self.key}_shape'] = array.shape
         results[f'{self.key}_channel_order'] = 'rgb'
-        results[f'{self.key}_color_type'] = 'color'
+        results[f'{self.key}_color_type'] = 'color' if self.img_channels > 1 else 'grayscale'
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(key={self.key!r}, background={self.background}, '
-                f'exif_orientation={self.exif_orientation}, pil_convert={self.pil_convert}, '
-                f'skip_unreadable={self.skip_unreadable})')
+                f'img_channels={self.img_channels}, exif_orientation={self.exif_orientation}, '
+                f'pil_convert={self.pil_convert}, skip_unreadable={self.skip_unreadable})')

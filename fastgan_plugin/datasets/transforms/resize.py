@@ -7,6 +7,7 @@ from mmagic.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 from PIL import Image
 
+from fastgan_plugin.utils.channels import PIL_MODES
 from fastgan_plugin.utils.validation import check_choice, check_int, check_number, check_str
 
 from .loading import check_rgb_color
@@ -22,7 +23,8 @@ _INTERPOLATIONS = {
 
 @TRANSFORMS.register_module()
 class ResizeToSquare(BaseTransform):
-    """Resize ``results[key]``, an (H, W, 3) ``uint8`` array, to (size, size, 3).
+    """Resize ``results[key]``, an (H, W, C) ``uint8`` array (C: 3 RGB, 4 RGBA, 1 grey), to
+    (size, size, C).
 
     ``mode='crop'`` scales the short side to ``size`` and keeps the centre square (resampling
     only that square), ``'pad'`` scales the long side and centres the image on ``pad_value``,
@@ -35,8 +37,8 @@ class ResizeToSquare(BaseTransform):
         key (str): Results key of the image. Defaults to ``'gt'``.
         mode (str): ``'crop'``, ``'pad'`` or ``'stretch'``. Defaults to ``'crop'`` (padding
             bars would be learnt as part of the images; stretching distorts).
-        pad_value (int | Sequence[int]): Padding colour, one or three values in [0, 255].
-            Defaults to 255 (white).
+        pad_value (int | Sequence[int]): Padding colour, one or three values in [0, 255]
+            (grey: its luma; RGBA pads transparent). Defaults to 255 (white).
         interpolation (str): A key of :data:`_INTERPOLATIONS` (antialiased when shrinking).
             Defaults to ``'bicubic'`` (sharp when enlarging, where ``'area'`` is blocky).
         reducing_gap (float, optional): Pillow's: shrink by an integer factor with a box
@@ -67,11 +69,11 @@ class ResizeToSquare(BaseTransform):
                            f'{sorted(results)}); put LoadRGBImage(key={self.key!r}) before it')
         img = results[self.key]
         if not (isinstance(img, np.ndarray) and img.dtype == np.uint8 and img.ndim == 3
-                and img.shape[2] == 3):
+                and img.shape[2] in PIL_MODES):
             described = (f'{img.dtype} array of shape {img.shape}'
                          if isinstance(img, np.ndarray) else type(img).__name__)
             raise TypeError(f'ResizeToSquare: results[{self.key!r}] must be a uint8 array of '
-                            f'shape (H, W, 3) as LoadRGBImage gives, got a {described}')
+                            f'shape (H, W, 1, 3 or 4) as LoadRGBImage gives, got a {described}')
         if img.shape[:2] == (self.size, self.size):
             return results
         height, width = img.shape[:2]
@@ -83,13 +85,17 @@ class ResizeToSquare(BaseTransform):
         elif self.mode == 'pad':
             scale = self.size / max(width, height)
             size = tuple(min(self.size, max(1, round(side * scale))) for side in (width, height))
-        out = Image.fromarray(img).resize(size, _INTERPOLATIONS[self.interpolation], box=box,
-                                          reducing_gap=self.reducing_gap)
+        pil_mode = PIL_MODES[img.shape[2]]
+        out = Image.fromarray(img.squeeze(2) if pil_mode == 'L' else img, pil_mode).resize(
+            size, _INTERPOLATIONS[self.interpolation], box=box, reducing_gap=self.reducing_gap)
         if self.mode == 'pad':
-            canvas = Image.new('RGB', (self.size, self.size), self.pad_value)
+            opacity = 0 if pil_mode == 'RGBA' else 255  # RGBA: transparent bars
+            canvas = Image.new('RGBA', (self.size, self.size),
+                               (*self.pad_value, opacity)).convert(pil_mode)
             canvas.paste(out, ((self.size - size[0]) // 2, (self.size - size[1]) // 2))
             out = canvas
-        results[self.key] = np.array(out)
+        array = np.array(out)
+        results[self.key] = array[:, :, None] if array.ndim == 2 else array
         return results
 
     def __repr__(self) -> str:

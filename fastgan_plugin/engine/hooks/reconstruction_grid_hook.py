@@ -7,6 +7,7 @@ from mmengine.dist import master_only
 from mmengine.hooks import Hook
 from torchvision.utils import make_grid
 
+from ...utils.channels import checkerboard, to_rgb
 from ...utils.model import unwrap_model
 
 
@@ -14,7 +15,8 @@ from ...utils.model import unwrap_model
 class ReconstructionGridHook(Hook):
     """Every ``interval`` iterations, send the visualizer an image ``'reconstruction'``: one
     row for each of the first ``n_samples`` real images of the batch, columns real | decoded
-    big | decoded small | quadrant | decoded quadrant, each 128x128. The discriminator runs
+    big | decoded small | quadrant | decoded quadrant, each 128x128 (RGBA over a checkerboard,
+    grey as RGB). The discriminator runs
     in eval mode under ``no_grad``: its BatchNorm statistics and spectral-norm vectors stay."""
     priority = 'LOW'
 
@@ -36,17 +38,19 @@ class ReconstructionGridHook(Hook):
         try:
             with torch.no_grad():
                 # training=True: RGB in [-1, 1] as the discriminator sees it
-                real = model.data_preprocessor(data_batch, True)['data_samples'].gt_img
-                real = real[:self.n_samples]
+                samples = model.data_preprocessor(data_batch, True)['data_samples']
+                real = samples.gt_img[:self.n_samples]
+                labels = model.real_labels(samples)  # None: unconditional
                 part = torch.arange(real.shape[0], device=real.device) % 4
-                _, recs = discriminator(real, part=part)
+                _, recs = discriminator(real, part=part,
+                                        labels=None if labels is None else labels[:len(real)])
                 targets = model.reconstruction_targets(real, part)
         finally:
             discriminator.train(was_training)
         columns = [targets['rec_big'], recs['rec_big'], recs['rec_small'],
                    targets['rec_part'], recs['rec_part']]
-        rows = torch.stack(columns, dim=1).flatten(0, 1)  # image-major: one row per image
-        grid = make_grid(rows.float().clamp(-1, 1), nrow=len(columns), normalize=True,
-                         value_range=(-1, 1))
+        rows = torch.stack(columns, dim=1).flatten(0, 1).float().clamp(-1, 1)  # one per image
+        rows = to_rgb(rows, background=checkerboard(*rows.shape[-2:], device=rows.device))
+        grid = make_grid(rows, nrow=len(columns), normalize=True, value_range=(-1, 1))
         image = grid.mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
         runner.visualizer.add_image('reconstruction', image, step=runner.iter + 1)

@@ -8,7 +8,6 @@ import torch
 import torch.nn as nn
 from mmagic.evaluation.functional import prepare_inception_feat
 from mmagic.evaluation.functional.inception_utils import ALLOWED_INCEPTION
-from mmagic.evaluation.metrics import FrechetInceptionDistance
 from mmagic.registry import METRICS
 from mmengine import print_log
 from mmengine.dist import is_main_process
@@ -16,6 +15,8 @@ from torch import Tensor
 from torch.utils.data.dataloader import DataLoader
 
 from fastgan_plugin.utils.validation import check_choice, check_int
+
+from .fid import CompositeFID
 
 
 def polynomial_mmd2_unbiased(x: Tensor, y: Tensor) -> Tensor:
@@ -67,9 +68,10 @@ def kernel_inception_distance(real_feats: Tensor, fake_feats: Tensor, num_subset
 
 
 @METRICS.register_module()
-class KernelInceptionDistance(FrechetInceptionDistance):
+class KernelInceptionDistance(CompositeFID):
     """KID x 10^3 from the features mmagic's FID extracts (same sampling and
-    ``MultiValLoop`` integration, so it can share a ``val_evaluator`` with FID).
+    ``MultiValLoop`` integration, so it can share a ``val_evaluator`` with FID; RGBA
+    composited on white and grey repeated to RGB as :class:`CompositeFID` does).
 
     Outputs (prefix ``'KID-Full'``): ``kid_x1e3``, the mean over subsets of the unbiased
     MMD^2, and ``kid_std_x1e3``, its spread over subsets (not a standard error), both x 1000

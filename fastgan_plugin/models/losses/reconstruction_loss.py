@@ -10,6 +10,7 @@ from mmagic.registry import MODELS
 from torch import Tensor, nn
 from torchvision.models import VGG16_Weights
 
+from fastgan_plugin.utils.channels import to_rgb
 from fastgan_plugin.utils.validation import check_bool, check_choice, check_number
 
 RECONSTRUCTION_DISTANCES = ('lpips', 'l1', 'mse')
@@ -30,6 +31,10 @@ class ReconstructionLoss(nn.Module):
     (official; the ``lpips`` package's heads, torchvision's ImageNet VGG16) or the mean
     absolute / squared difference over C, H, W (``'l1'`` / ``'mse'``); reduced as
     ``sum_i d_i`` (official; grows with the batch while the hinge is a mean) or its mean.
+
+    LPIPS of grey images repeats them to RGB; of RGBA images it compares the RGB composited on
+    white (what a viewer sees) and adds the mean absolute difference of the alphas
+    (:func:`~fastgan_plugin.utils.channels.to_rgb`), so shape and colour both count.
 
     The LPIPS network (:attr:`lpips_net`) is a frozen submodule (no gradients to its weights;
     gradients flow to ``pred``), always in eval mode (its heads' dropout stays off) and left
@@ -91,17 +96,15 @@ class ReconstructionLoss(nn.Module):
         return {name: prepared[id(image)] for name, image in targets.items()}
 
     def forward(self, pred: Tensor, target: Union[Tensor, ReconstructionTarget]) -> Tensor:
-        """Scalar loss (times ``loss_weight``, at least float32) between ``pred`` (N, 3, H, W),
-        RGB in [-1, 1] (any channel count for 'l1' / 'mse'), and ``target``: images of the same
-        shape or those prepared by :meth:`prepare_target`."""
+        """Scalar loss (times ``loss_weight``, at least float32) between ``pred`` (N, C, H, W),
+        RGB, RGBA or grey in [-1, 1] (any channel count for 'l1' / 'mse'), and ``target``:
+        images of the same shape or those prepared by :meth:`prepare_target`."""
         # The target is a constant: no gradient flows to it.
         image = (target.image if isinstance(target, ReconstructionTarget) else target).detach()
         if pred.dim() != 4 or pred.shape != image.shape:
             raise ValueError('pred and target must be (N, C, H, W) tensors of the same shape, '
                              f'got {tuple(pred.shape)} and {tuple(image.shape)}')
         if self.distance == 'lpips':
-            if pred.size(1) != 3:
-                raise ValueError(f'LPIPS needs 3-channel images, got {pred.size(1)} channels')
             if not isinstance(target, ReconstructionTarget):
                 target = self.prepare_target(target)
             # lpips.LPIPS.forward (v0.1, spatial=False) on the target's features.
@@ -111,6 +114,8 @@ class ReconstructionLoss(nn.Module):
             per_sample = sum(per_layer).flatten()
             # Under autocast LPIPS returns float16 / bfloat16 distances.
             per_sample = per_sample.to(torch.promote_types(per_sample.dtype, torch.float32))
+            if pred.size(1) == 4:  # the shape: alpha's mean absolute difference
+                per_sample = per_sample + (pred[:, 3:] - image[:, 3:]).abs().flatten(1).mean(1)
         elif self.distance == 'l1':
             per_sample = (pred - image).abs().flatten(1).mean(dim=1)
         else:
@@ -119,10 +124,12 @@ class ReconstructionLoss(nn.Module):
         return self.loss_weight * loss
 
     def lpips_features(self, images: Tensor) -> List[Tensor]:
-        """Unit-normalised VGG16 features of ``images`` (N, 3, H, W) in [-1, 1], one per
-        LPIPS layer, as ``lpips.LPIPS.forward`` (v0.1) computes them."""
+        """Unit-normalised VGG16 features of ``images`` (N, C, H, W) in [-1, 1] brought to RGB
+        by :func:`to_rgb` (grey repeated, RGBA on white), one per LPIPS layer, as
+        ``lpips.LPIPS.forward`` (v0.1) computes them."""
         net = self.lpips_net
-        return [lpips.normalize_tensor(out) for out in net.net(net.scaling_layer(images))]
+        return [lpips.normalize_tensor(out)
+                for out in net.net(net.scaling_layer(to_rgb(images)))]
 
     def extra_repr(self) -> str:
         return (f'distance={self.distance!r}, reduction={self.reduction!r}, '

@@ -204,7 +204,7 @@ def test_invalid_background(background):
 def test_registered():
     transform = TRANSFORMS.build(dict(type='LoadRGBImage', key='gt', background=[0, 0, 0]))
     assert isinstance(transform, LoadRGBImage)
-    assert repr(transform) == ("LoadRGBImage(key='gt', background=(0, 0, 0), "
+    assert repr(transform) == ("LoadRGBImage(key='gt', background=(0, 0, 0), img_channels=3, "
                                'exif_orientation=True, pil_convert=False, skip_unreadable=True)')
 
 
@@ -255,3 +255,58 @@ def test_pil_convert_differs_from_the_default_where_the_official_code_loses_info
 def test_invalid_flags(kwargs):
     with pytest.raises(TypeError, match='must be True or False'):
         LoadRGBImage(**kwargs)
+
+
+def test_rgba_keeps_alpha_and_makes_files_without_alpha_opaque(tmp_path):
+    half = Image.new('RGBA', (4, 2), (10, 20, 30, 0))
+    half.putpixel((0, 0), (200, 100, 50, 128))
+    rgba = _load(_save(tmp_path, 'a.png', half), img_channels=4)
+    assert rgba.shape == (2, 4, 4)
+    assert tuple(rgba[0, 0]) == (200, 100, 50, 128) and tuple(rgba[1, 1]) == (10, 20, 30, 0)
+    opaque = _load(_save(tmp_path, 'b.jpg', Image.new('RGB', (4, 2), (9, 9, 9))), img_channels=4)
+    assert (opaque[..., 3] == 255).all()
+    palette = _load(_save(tmp_path, 'p.png', _palette_image(), transparency=0), img_channels=4)
+    assert palette[0, 0, 3] == 255 and (palette[1:, :, 3] == 0).all()
+
+
+def test_grey_composites_on_the_background_and_records_grayscale(tmp_path):
+    img = Image.new('RGBA', (3, 3), (0, 0, 0, 0))
+    img.putpixel((1, 1), (255, 0, 0, 255))
+    results = LoadRGBImage(img_channels=1, background=(0, 0, 0))(
+        dict(gt_path=_save(tmp_path, 'a.png', img)))
+    grey = results['gt']
+    assert grey.shape == (3, 3, 1)
+    assert grey[1, 1, 0] == 76 and grey[0, 0, 0] == 0  # ITU-R 601 luma of red; black background
+    assert results['gt_color_type'] == 'grayscale'
+
+
+def test_16_bit_grey_keeps_one_channel(tmp_path):
+    img = Image.fromarray(np.full((2, 2), 65535, np.uint16))
+    assert (_load(_save(tmp_path, 'a.png', img), img_channels=1) == 255).all()
+
+
+def test_refuses_other_channel_counts():
+    with pytest.raises(ValueError, match=r'LoadRGBImage: img_channels \(1 grey, 3 RGB, 4 RGBA\)'):
+        LoadRGBImage(img_channels=2)
+
+
+@pytest.mark.parametrize('img_channels', [1, 4])
+def test_mmagic_data_preprocessor_keeps_the_channels(tmp_path, img_channels):
+    """With mean and std of one value, mmagic's preprocessor keeps RGBA (BGRA for metrics,
+    alpha last) and grey; its output_channel_order does not touch grey."""
+    from mmagic.datasets.transforms import PackInputs
+    from mmagic.models import DataPreprocessor
+    img = Image.new('RGBA', (2, 2), (255, 0, 0, 0))
+    packed = PackInputs()(LoadRGBImage(img_channels=img_channels)(
+        dict(gt_path=_save(tmp_path, 'a.png', img))))
+    preprocessor = DataPreprocessor(mean=127.5, std=127.5, output_channel_order='RGB')
+    batch = dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']])
+    train = preprocessor(batch, True)['data_samples'].gt_img
+    assert train.shape == (1, img_channels, 2, 2)
+    batch = dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']])
+    test = preprocessor(batch, False)['data_samples'].gt_img
+    if img_channels == 4:
+        assert train[0, :, 0, 0].tolist() == [1, -1, -1, -1]  # RGBA, transparent
+        assert test[0, :, 0, 0].tolist() == [0, 0, 255, 0]  # BGRA in [0, 255]
+    else:  # transparent red on white: white
+        assert train.eq(1).all() and test.eq(255).all() and test.shape == (1, 1, 2, 2)

@@ -159,3 +159,19 @@ def test_reducing_gap_is_what_makes_large_shrinks_inexact():
     fast = _resize(img, 64, mode='stretch', interpolation='bilinear')
     assert not np.array_equal(exact, fast)
     assert np.abs(exact.astype(int) - fast.astype(int)).mean() < 8  # visually close
+
+
+@pytest.mark.parametrize('mode', ['crop', 'pad', 'stretch'])
+def test_keeps_one_and_four_channels(mode):
+    rgba = np.zeros((20, 40, 4), np.uint8)
+    rgba[..., 3] = 255
+    out = ResizeToSquare(16, mode=mode)(dict(gt=rgba))['gt']
+    assert out.shape == (16, 16, 4)
+    if mode == 'pad':  # transparent bars above and below, opaque image between
+        assert (out[0, :, 3] == 0).all() and (out[8, :, 3] == 255).all()
+    else:
+        assert (out[..., 3] == 255).all()
+    grey = np.full((20, 40, 1), 7, np.uint8)
+    out = ResizeToSquare(16, mode=mode, pad_value=255)(dict(gt=grey))['gt']
+    assert out.shape == (16, 16, 1) and out[8, 8, 0] == 7
+    assert out[0, 0, 0] == (255 if mode == 'pad' else 7)

@@ -129,8 +129,8 @@ def test_invalid_arguments(lpips_loss):
         ReconstructionLoss('l1', pretrained='no')
     with pytest.raises(ValueError, match='same shape'):
         lpips_loss(_images(0, size=16), _images(1, size=8))
-    with pytest.raises(ValueError, match='3-channel'):
-        lpips_loss(torch.zeros(1, 1, 16, 16), torch.zeros(1, 1, 16, 16))
+    with pytest.raises(ValueError, match=r'C = 1 \(grey\), 3 \(RGB\) or 4 \(RGBA\)'):
+        lpips_loss(torch.zeros(1, 2, 16, 16), torch.zeros(1, 2, 16, 16))
 
 
 def test_lpips_under_autocast_runs_in_bfloat16_and_returns_float32(lpips_loss):
@@ -214,3 +214,26 @@ def test_a_shared_target_is_prepared_once_without_autograd(lpips_loss):
         lpips_loss(_images(0, size=8), prepared['part'])
     with pytest.raises(ValueError, match='target must be an'):
         lpips_loss.prepare_target(torch.zeros(3, 16, 16))
+
+
+def test_lpips_of_grey_is_lpips_of_the_grey_repeated_to_rgb(lpips_loss):
+    pred, target = _images(0)[:, :1], _images(1)[:, :1]
+    expected = lpips_loss(pred.repeat(1, 3, 1, 1), target.repeat(1, 3, 1, 1))
+    torch.testing.assert_close(lpips_loss(pred, target), expected)
+
+
+def test_lpips_of_rgba_is_lpips_on_white_plus_the_alpha_l1(lpips_loss):
+    """RGB under a transparent pixel does not count; the alpha's L1 does."""
+    pred, target = _images(0, n=2), _images(1, n=2)
+    opaque, clear = torch.ones(2, 1, 16, 16), -torch.ones(2, 1, 16, 16)
+    # Fully transparent: both are white whatever their RGB, and the alphas agree.
+    assert lpips_loss(torch.cat([pred, clear], 1), torch.cat([target, clear], 1)) == 0
+    # Fully opaque: plain LPIPS of the RGB.
+    torch.testing.assert_close(lpips_loss(torch.cat([pred, opaque], 1),
+                                          torch.cat([target, opaque], 1)),
+                               lpips_loss(pred, target))
+    # Same RGB, opaque against transparent: white against the image, plus |1 - (-1)| = 2.
+    white = torch.ones(2, 3, 16, 16)
+    torch.testing.assert_close(lpips_loss(torch.cat([pred, opaque], 1),
+                                          torch.cat([pred, clear], 1)),
+                               lpips_loss(pred, white) + 2 * 2)

@@ -3,6 +3,11 @@
 Zhao et al., NeurIPS 2020. Every op maps images ``x`` (N, C, H, W) to (N, C, H, W),
 differentiably, drawing per sample from ``generator`` (None: torch's global one) the same
 numbers, in the same order, as the authors' code (one seed, the same output).
+
+Channels: RGB as the authors. RGBA: the colour ops act on RGB only (alpha is shape, not
+colour), translation and cutout move and cut all four channels alike (the zero fill is
+mid-grey and half-transparent, the same for real and fake images). Grey: every op on the one
+channel; saturation is then the identity (its random number is still drawn).
 """
 from functools import partial
 from typing import Callable, Dict, Optional, Tuple
@@ -76,7 +81,7 @@ def rand_cutout(x: Tensor, ratio: float = 0.5,
     return x * (~inside).to(x.dtype).unsqueeze(1)
 
 
-#: Ops applied, in order, for each policy name.
+#: Ops applied, in order, for each policy name; the colour ops skip an alpha channel.
 POLICY_OPS: Dict[str, Tuple[Callable[..., Tensor], ...]] = {
     'color': (rand_brightness, rand_saturation, rand_contrast),
     'translation': (rand_translation, ),
@@ -118,14 +123,18 @@ class DiffAugment(nn.Module):
                     for name in names for op in POLICY_OPS[name]]
 
     def forward(self, x: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
-        """Images (N, C, H, W), usually in [-1, 1] -> augmented, contiguous (not clipped: colour
+        """Images (N, C, H, W), C = 3 (RGB), 4 (RGBA) or 1 (grey; see the module docstring),
+        usually in [-1, 1] -> augmented, contiguous (not clipped: colour
         ops may leave the range); ``x`` itself for policy ''."""
         if x.dim() != 4:
             raise ValueError(f'DiffAugment expects images (N, C, H, W), got shape {tuple(x.shape)}')
         if not self.ops:
             return x
         for op in self.ops:
-            x = op(x, generator=generator)
+            if op in POLICY_OPS['color'] and x.size(1) == 4:  # RGBA: alpha untouched
+                x = torch.cat([op(x[:, :3], generator=generator), x[:, 3:]], dim=1)
+            else:
+                x = op(x, generator=generator)
         return x.contiguous()
 
     def extra_repr(self) -> str:

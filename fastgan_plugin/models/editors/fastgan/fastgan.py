@@ -6,6 +6,7 @@ from typing import Dict, Optional, Union
 
 import torch
 from mmagic.models.base_models import BaseGAN
+from mmagic.models.utils import get_valid_num_batches
 from mmagic.registry import MODELS
 from mmengine import MessageHub
 from mmengine.dist import all_reduce
@@ -13,6 +14,7 @@ from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor, nn
 
+from ....utils.channels import swap_red_blue
 from ....utils.model import unwrap_model
 from ....utils.validation import check_bool, check_choice
 from .modules import crop_quadrant, resize_images
@@ -32,7 +34,9 @@ class FastGAN(BaseGAN):
     128 px, each DiffAugmented; hinge on the augmented real batch plus the reconstruction
     terms of D's decoders (targets: the real batch and a quadrant of it at 128 px), hinge on
     the detached augmented fakes. G step on the *same* augmented fakes (official; later G
-    micro-batches draw new ones): ``-mean(D(fake))``. Logged: ``loss_disc_real``,
+    micro-batches draw new ones): ``-mean(D(fake))``. Class-conditional (G's and D's
+    ``num_classes`` set): the real batch's labels (``data_samples.gt_label``) go to D and are
+    the fakes' labels too. Logged: ``loss_disc_real``,
     ``loss_disc_fake``, ``loss_rec_big``, ``loss_rec_small``, ``loss_rec_part`` (their sum
     is ``loss``), ``loss_gen``.
 
@@ -86,6 +90,12 @@ class FastGAN(BaseGAN):
         if g_size != d_size:
             raise ValueError(f'generator.im_size ({g_size}) and discriminator.im_size '
                              f'({d_size}) must be equal')
+        self.check_img_channels()
+        self.num_classes = unwrap_model(self.generator).num_classes
+        d_classes = unwrap_model(self.discriminator).num_classes
+        if self.num_classes != d_classes:
+            raise ValueError(f'generator.num_classes ({self.num_classes}) and '
+                             f'discriminator.num_classes ({d_classes}) must be equal')
         self.augment = MODELS.build(augment) if augment is not None else nn.Identity()
         self.gan_loss = MODELS.build(gan_loss or dict(type='HingeLoss'))
         self.rec_loss = MODELS.build(rec_loss or dict(type='ReconstructionLoss'))
@@ -108,23 +118,60 @@ class FastGAN(BaseGAN):
     def forward(self, inputs, data_samples: Optional[list] = None,
                 mode: Optional[str] = None) -> list:
         """:meth:`BaseGAN.forward` with ``fake_img`` (also under ``ema`` / ``orig``) as BGR in
-        [0, 255]: G works in RGB (as the official weights), mmagic's metrics and visualizers
-        take BGR (the order its GANs learn from OpenCV-loaded data)."""
+        [0, 255] (BGRA, alpha last; grey as is): G works in RGB (as the official weights),
+        mmagic's metrics and visualizers take BGR (the order its GANs learn from
+        OpenCV-loaded data). A conditional model samples the classes
+        ``inputs['sample_kwargs']['labels']``, else those of ``data_samples.gt_label``, else
+        :meth:`label_fn`'s, and sets each sample's ``gt_label``."""
+        if self.num_classes is not None:
+            inputs = self._with_labels(inputs, data_samples)
         samples = super().forward(inputs, data_samples, mode)
+        if self.num_classes is not None:
+            for sample, label in zip(samples, inputs['sample_kwargs']['labels']):
+                sample.set_gt_label(label)
         for sample in samples:
             for holder in (sample, sample.get('ema'), sample.get('orig')):
                 if holder is not None and 'fake_img' in holder:
-                    holder.fake_img = holder.fake_img.flip(-3)
+                    holder.fake_img = swap_red_blue(holder.fake_img)
         return samples
 
-    def generate_fakes(self, num_batches: int) -> Dict[str, Tensor]:
-        """G's ``img`` (N, 3, R, R) and ``img_small`` (N, 3, 128, 128), augmented separately."""
-        out = self.generator(self.noise_fn(num_batches=num_batches), return_small=True)
+    def _with_labels(self, inputs, data_samples) -> dict:
+        """``inputs`` as a dict with the noise drawn and ``sample_kwargs['labels']`` (N,) set
+        (see :meth:`forward`)."""
+        inputs = dict(noise=inputs) if isinstance(inputs, Tensor) else dict(inputs or {})
+        num_batches = get_valid_num_batches(inputs, data_samples)
+        inputs['noise'] = self.noise_fn(inputs.get('noise'), num_batches=num_batches)
+        kwargs = dict(inputs.get('sample_kwargs') or {})
+        if kwargs.get('labels') is None:
+            labels = self.real_labels(data_samples)
+            kwargs['labels'] = self.label_fn(num_batches) if labels is None else labels
+        inputs['sample_kwargs'] = kwargs
+        return inputs
+
+    def label_fn(self, num_batches: int) -> Tensor:
+        """Classes 0, 1, ..., num_classes - 1, 0, 1, ... (N,) for samples without labels:
+        balanced, and the same for the same noise (a fixed-noise grid keeps its classes)."""
+        return torch.arange(num_batches, device=self.device) % self.num_classes
+
+    def real_labels(self, data_samples) -> Optional[Tensor]:
+        """The class indices (N,) of ``data_samples.gt_label`` (the dataset's labels) for a
+        conditional model, else None."""
+        if self.num_classes is None or not data_samples or 'gt_label' not in data_samples:
+            return None
+        return data_samples.gt_label.label.view(-1).to(self.device)
+
+    def generate_fakes(self, num_batches: int,
+                       labels: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """G's ``img`` (N, 3, R, R) and ``img_small`` (N, 3, 128, 128), augmented separately,
+        and their ``labels`` (N,) (None: unconditional)."""
+        out = self.generator(self.noise_fn(num_batches=num_batches), return_small=True,
+                             **({} if labels is None else dict(labels=labels)))
         return dict(img=self.augment_for_discriminator(out['fake_img']),
-                    img_small=self.augment_for_discriminator(out['fake_img_128']))
+                    img_small=self.augment_for_discriminator(out['fake_img_128']),
+                    labels=labels)
 
     def augment_for_discriminator(self, img: Tensor) -> Tensor:
-        """DiffAugment ``img`` (N, 3, H, W), laid out in :attr:`memory_format`."""
+        """DiffAugment ``img`` (N, C, H, W), laid out in :attr:`memory_format`."""
         return self.augment(img).contiguous(memory_format=self.memory_format)
 
     def draw_quadrants(self, num_batches: int) -> Tensor:
@@ -134,9 +181,9 @@ class FastGAN(BaseGAN):
         return torch.randint(0, 4, (num_batches, ), device=self.device)
 
     def reconstruction_targets(self, real: Tensor, part: Tensor) -> Dict[str, Tensor]:
-        """What the decoders must reproduce from the augmented real batch (N, 3, R, R) and the
+        """What the decoders must reproduce from the augmented real batch (N, C, R, R) and the
         quadrants ``part`` (N,): ``rec_big`` and ``rec_small`` (one tensor: the whole image)
-        and ``rec_part`` (the quadrant), each (N, 3, 128, 128), resized with D's mode."""
+        and ``rec_part`` (the quadrant), each (N, C, 128, 128), resized with D's mode."""
         mode = unwrap_model(self.discriminator).resize_mode
         whole = resize_images(real, RECONSTRUCTION_SIZE, mode)
         quadrant = resize_images(crop_quadrant(real, part), RECONSTRUCTION_SIZE, mode)
@@ -165,15 +212,18 @@ class FastGAN(BaseGAN):
         self.check_real_batch(data_samples.gt_img)
         real = self.augment_for_discriminator(data_samples.gt_img)
         num_batches = real.shape[0]
+        labels = self.real_labels(data_samples)
         accumulation = optimizer_wrapper._accumulative_counts
         iteration = MessageHub.get_current_instance().get_info('iter', 0)
         generator_step_follows = (iteration + 1) % (self.discriminator_steps * accumulation) == 0
         with torch.set_grad_enabled(generator_step_follows):
-            fakes = self.generate_fakes(num_batches)
+            # Unconditional: the one-argument call, which subclasses and tests may replace.
+            fakes = (self.generate_fakes(num_batches) if labels is None
+                     else self.generate_fakes(num_batches, labels))
         self._fakes = fakes if generator_step_follows else None
 
         part = self.draw_quadrants(num_batches)
-        pred_real, recs = self.discriminator(real, part=part)
+        pred_real, recs = self.discriminator(real, part=part, labels=labels)
         # rec_big and rec_small share one target: its LPIPS features are computed once.
         targets = self.rec_loss.prepare_targets(self.reconstruction_targets(real, part))
         losses = dict(loss_disc_real=self.gan_loss(pred_real, 'real'))
@@ -182,7 +232,8 @@ class FastGAN(BaseGAN):
         rec_scale = accumulation if self.rec_loss.reduction == 'sum' else 1
         for name in ('rec_big', 'rec_small', 'rec_part'):
             losses[f'loss_{name}'] = rec_scale * self.rec_loss(recs[name], targets[name])
-        pred_fake = self.discriminator(fakes['img'].detach(), fakes['img_small'].detach())
+        pred_fake = self.discriminator(fakes['img'].detach(), fakes['img_small'].detach(),
+                                       labels=labels)
         losses['loss_disc_fake'] = self.gan_loss(pred_fake, 'fake')
 
         loss, log_vars = self.parse_losses(losses)
@@ -194,8 +245,10 @@ class FastGAN(BaseGAN):
         """G micro-batch on the D step's augmented fakes (the first), or on new ones."""
         fakes, self._fakes = self._fakes, None
         if fakes is None:
-            fakes = self.generate_fakes(data_samples.gt_img.shape[0])
-        pred = self.discriminator(fakes['img'], fakes['img_small'])
+            labels, num_batches = self.real_labels(data_samples), data_samples.gt_img.shape[0]
+            fakes = (self.generate_fakes(num_batches) if labels is None
+                     else self.generate_fakes(num_batches, labels))
+        pred = self.discriminator(fakes['img'], fakes['img_small'], labels=fakes.get('labels'))
         loss, log_vars = self.parse_losses(dict(loss_gen=self.gan_loss(pred, 'generator')))
         self.apply_update(loss, log_vars, 'generator', optimizer_wrapper)
         return log_vars
@@ -243,10 +296,34 @@ class FastGAN(BaseGAN):
             log_vars.pop(name)
         return False
 
+    def check_img_channels(self) -> None:
+        """``ValueError`` unless G, D and the data preprocessor's mean and std (one value, or
+        one per channel) agree on the image channels."""
+        channels = unwrap_model(self.generator).img_channels
+        if unwrap_model(self.discriminator).img_channels != channels:
+            raise ValueError(f'generator.img_channels ({channels}) and discriminator.img_channels '
+                             f'({unwrap_model(self.discriminator).img_channels}) must be equal')
+        for name in ('mean', 'std'):
+            values = getattr(self.data_preprocessor, name, None)
+            if values is not None and values.numel() not in (1, channels):
+                raise ValueError(
+                    f'data_preprocessor.{name} has {values.numel()} values but img_channels is '
+                    f'{channels}: set {name}=127.5 (one value for every channel; MMEngine takes 1 '
+                    'or 3), and LoadRGBImage(img_channels=...) in the pipelines '
+                    '(docs/channels.md)')
+
     def check_real_batch(self, real: Tensor) -> None:
-        """``ValueError`` for a preprocessed real batch (N, 3, H, W) not ``im_size`` square, or
-        of 1 image with non-synchronised BatchNorm (each image normalised by itself)."""
+        """``ValueError`` for a preprocessed real batch (N, C, H, W) not ``im_size`` square or
+        without ``img_channels`` channels, or of 1 image with non-synchronised BatchNorm (each
+        image normalised by itself)."""
         im_size = unwrap_model(self.generator).im_size
+        channels = unwrap_model(self.generator).img_channels
+        if real.shape[1] != channels:
+            raise ValueError(
+                f'FastGAN: real images arrive with {real.shape[1]} channels but img_channels is '
+                f'{channels}; set LoadRGBImage(img_channels={channels}) in train_pipeline, or '
+                'generator.img_channels and discriminator.img_channels to those of the data '
+                '(1 grey, 3 RGB, 4 RGBA; docs/channels.md)')
         if tuple(real.shape[-2:]) != (im_size, im_size):
             raise ValueError(
                 f'FastGAN: real images arrive as {real.shape[-2]}x{real.shape[-1]} but im_size '

@@ -175,12 +175,14 @@ class DownBlockDouble(nn.Module):
 
 
 class SimpleDecoder(nn.Module):
-    """D's decoder: feature (N, C, h, w) -> image (N, 3, 128, 128) in [-1, 1]: avgpool to 8,
-    four up blocks of widths :data:`DECODER_WIDTHS`, conv3x3, tanh."""
+    """D's decoder: feature (N, C, h, w) -> image (N, out_channels, 128, 128) in [-1, 1]:
+    avgpool to 8, four up blocks of widths :data:`DECODER_WIDTHS` times ``width_mult``
+    (at least 1), conv3x3, tanh."""
 
-    def __init__(self, in_channels: int, out_channels: int = 3) -> None:
+    def __init__(self, in_channels: int, out_channels: int = 3, width_mult: float = 1.0) -> None:
         super().__init__()
-        widths = [in_channels] + [DECODER_WIDTHS[r] for r in (16, 32, 64, 128)]
+        widths = [in_channels] + [max(1, int(DECODER_WIDTHS[r] * width_mult))
+                                  for r in (16, 32, 64, 128)]
         self.main = nn.Sequential(
             nn.AdaptiveAvgPool2d(8), *map(UpBlockSingle, widths[:-1], widths[1:]),
             sn_conv2d(widths[-1], out_channels, 3, 1, 1), nn.Tanh())

@@ -3,8 +3,11 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmagic.registry import MODELS
+from torch import nn
 
+from ....utils.channels import check_img_channels
 from ....utils.validation import check_choice, check_int
+from .class_conditioning import ClassGains, check_labels, check_num_classes
 from .modules import (
     GENERATOR_WIDTH_MULTIPLIERS,
     SUPPORTED_SIZES,
@@ -33,7 +36,7 @@ LAST_EARLY_RESOLUTION = 256
 
 @MODELS.register_module()
 class SLEGenerator(OfficialInitModule):
-    """FastGAN generator: noise (N, nz) -> RGB image (N, 3, im_size, im_size).
+    """FastGAN generator: noise (N, nz) -> image (N, img_channels, im_size, im_size).
 
     The official ``Generator`` at 256, 512 and 1024, layer for layer (widths, order, names,
     parameter order), so converted official weights load: ``init`` (4 px), up blocks
@@ -51,6 +54,13 @@ class SLEGenerator(OfficialInitModule):
         out_act (str | None): ``'tanh'`` maps both outputs to [-1, 1]; None keeps the raw
             conv outputs (official at 256 and 512; the official code uses tanh at 1024).
         init_cfg (dict | None): MMEngine init config; None: the official initialisation.
+        img_channels (int): Output channels: 3 RGB (official), 4 RGBA (alpha last), 1 grey.
+        num_classes (int | None): Classes of a conditional G: a learned class embedding
+            (N(0, 1), length nz) is joined to the noise before ``init``. None (default):
+            unconditional, the official G.
+        conditioning (str): How a conditional G takes the class, under measurement
+            (docs/conditional.md): ``'embed'`` (the embedding above) or ``'gain'``
+            (class-conditional channel gains on the 4 px feature and after each SLE block).
     """
 
     def __init__(self,
@@ -58,7 +68,11 @@ class SLEGenerator(OfficialInitModule):
                  ngf: int = 64,
                  nz: int = 256,
                  out_act: Optional[str] = 'tanh',
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 *,
+                 img_channels: int = 3,
+                 num_classes: Optional[int] = None,
+                 conditioning: str = 'embed') -> None:
         super().__init__(init_cfg=init_cfg)
         check_choice(im_size, 'im_size', SUPPORTED_SIZES)
         self.resolutions = [r for r in GENERATOR_WIDTH_MULTIPLIERS if r <= im_size]
@@ -66,6 +80,10 @@ class SLEGenerator(OfficialInitModule):
         self.nz = check_int(nz, 'nz', minimum=1)
         self.out_act = check_choice(out_act, 'out_act', OUTPUT_ACTIVATIONS)
         self.im_size, self.ngf = im_size, ngf
+        self.img_channels = check_img_channels(img_channels)
+        self.num_classes = check_num_classes(num_classes)
+        check_choice(conditioning, 'conditioning', ('embed', 'gain', 'add'))
+        self.conditioning = conditioning if self.num_classes else None
         self.sle_resolutions = [r for r in self.resolutions if r in SLE_SOURCES]
         # Resolutions of the up blocks with noise layers (the double ones).
         self.noisy_resolutions = [r for r in self.resolutions[1:] if DOUBLE_UP_BLOCKS[r]]
@@ -78,14 +96,22 @@ class SLEGenerator(OfficialInitModule):
                     self.add_module(f'se_{res}', SLEBlock(widths[SLE_SOURCES[res]], widths[res]))
 
         # Registration order = official parameter order.
-        self.init = InitLayer(nz, widths[4])
+        self.init = InitLayer(nz + (nz if self.conditioning == 'embed' else 0), widths[4])
         add_blocks(r for r in self.resolutions[1:] if r <= LAST_EARLY_RESOLUTION)
         for res in self.sle_resolutions:
             if res <= LAST_EARLY_RESOLUTION:
                 self.add_module(f'se_{res}', SLEBlock(widths[SLE_SOURCES[res]], widths[res]))
-        self.to_128 = sn_conv2d(widths[128], 3, 1, 1, 0)
-        self.to_big = sn_conv2d(widths[im_size], 3, 3, 1, 1)
+        self.to_128 = sn_conv2d(widths[128], img_channels, 1, 1, 0)
+        self.to_big = sn_conv2d(widths[im_size], img_channels, 3, 1, 1)
         add_blocks(r for r in self.resolutions if r > LAST_EARLY_RESOLUTION)
+        if self.conditioning == 'embed':  # N(0, 1) at init, the scale of the noise
+            self.class_embedding = nn.Embedding(self.num_classes, nz)
+        elif self.conditioning == 'add':  # a (C, 4, 4) class feature added to init's output
+            self.class_embedding = nn.Embedding(self.num_classes, widths[4] * 16)
+        elif self.conditioning == 'gain':
+            self.class_gains = nn.ModuleDict({
+                str(r): ClassGains(self.num_classes, widths[r])
+                for r in [4] + self.sle_resolutions})
         init_fastgan_weights(self)
 
     @property
@@ -104,20 +130,24 @@ class SLEGenerator(OfficialInitModule):
                 return_noise: bool = False,
                 return_small: bool = False,
                 *,
+                labels: Optional[torch.Tensor] = None,
                 injection_noise: Optional[Sequence[torch.Tensor]] = None,
                 gates: Optional[Dict[int, torch.Tensor]] = None
                 ) -> Union[torch.Tensor, Dict[str, torch.Tensor]]:
-        """Noise (N, nz) or (N, nz, 1, 1), usually N(0, 1) -> ``fake_img`` (N, 3, im_size,
-        im_size), RGB, in [-1, 1] with tanh; with ``return_small`` / ``return_noise`` a dict
-        that also holds ``fake_img_128`` (N, 3, 128, 128) / ``noise``.
+        """Noise (N, nz) or (N, nz, 1, 1), usually N(0, 1) -> ``fake_img`` (N, C, im_size,
+        im_size), C = :attr:`img_channels` (RGB, RGBA or grey), in [-1, 1] with tanh; with
+        ``return_small`` / ``return_noise`` a dict that also holds ``fake_img_128``
+        (N, C, 128, 128) / ``noise``.
 
         ``injection_noise``: one (N, 1, H, W) tensor per noise layer
         (:attr:`injection_noise_shapes`), any device; None: drawn fresh. ``gates``: resolution
         (of :attr:`sle_resolutions`) -> gate (N, C, 1, 1) in [0, 1] replacing G's own.
-        ``ValueError`` for wrong shapes or gates without an SLE block.
+        ``labels`` (N,): class indices in [0, num_classes), required by a conditional G,
+        refused by an unconditional one. ``ValueError`` for wrong shapes, labels or gates
+        without an SLE block.
         """
-        self._check_inputs(noise, gates or ())
-        feats = self._features(noise, self.im_size, injection_noise, gates)
+        labels = self._check_inputs(noise, gates or (), labels)
+        feats = self._features(noise, self.im_size, injection_noise, gates, labels)
         fake_img = self.to_big(feats[self.im_size])
         fake_img_128 = self.to_128(feats[128])
         if self.out_act == 'tanh':
@@ -132,19 +162,24 @@ class SLEGenerator(OfficialInitModule):
     def sle_gates(self,
                   noise: torch.Tensor,
                   injection_noise: Optional[Sequence[torch.Tensor]] = None,
-                  resolutions: Optional[Sequence[int]] = None) -> Dict[int, torch.Tensor]:
+                  resolutions: Optional[Sequence[int]] = None,
+                  *,
+                  labels: Optional[torch.Tensor] = None) -> Dict[int, torch.Tensor]:
         """The SLE gates of ``noise`` (as in :meth:`forward`): resolution -> (N, C, 1, 1) in
         [0, 1], for ``resolutions`` (default: all :attr:`sle_resolutions`); only the layers up
         to 32 px run. They carry the style: ``forward(content, gates=sle_gates(style))``."""
         resolutions = self.sle_resolutions if resolutions is None else list(resolutions)
-        self._check_inputs(noise, resolutions)
+        labels = self._check_inputs(noise, resolutions, labels)
         if not resolutions:
             return {}
-        feats = self._features(noise, max(SLE_SOURCES[r] for r in resolutions), injection_noise)
+        feats = self._features(noise, max(SLE_SOURCES[r] for r in resolutions), injection_noise,
+                               labels=labels)
         return {res: getattr(self, f'se_{res}').gate(feats[SLE_SOURCES[res]])
                 for res in resolutions}
 
-    def _check_inputs(self, noise: torch.Tensor, gate_resolutions: Iterable[int]) -> None:
+    def _check_inputs(self, noise: torch.Tensor, gate_resolutions: Iterable[int],
+                      labels: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+        """``ValueError`` for a wrong noise shape, gate or label; the labels as int64."""
         if not (noise.dim() == 2 or (noise.dim() == 4 and noise.shape[2:] == (1, 1))) \
                 or noise.size(1) != self.nz:
             raise ValueError(f'noise must have shape (N, {self.nz}) or (N, {self.nz}, 1, 1) '
@@ -153,12 +188,14 @@ class SLEGenerator(OfficialInitModule):
         if unknown:
             raise ValueError(f'gates {unknown} are not SLE resolutions of this generator; '
                              f'choose from {self.sle_resolutions}')
+        return check_labels(labels, self.num_classes, noise.size(0))
 
     def _features(self,
                   noise: torch.Tensor,
                   until: int,
                   injection_noise: Optional[Sequence[torch.Tensor]] = None,
-                  gates: Optional[Dict[int, torch.Tensor]] = None) -> Dict[int, torch.Tensor]:
+                  gates: Optional[Dict[int, torch.Tensor]] = None,
+                  labels: Optional[torch.Tensor] = None) -> Dict[int, torch.Tensor]:
         """Feature maps by resolution, 4 to ``until`` px (see :meth:`forward`)."""
         block_noise = {}
         if injection_noise is not None:
@@ -168,7 +205,13 @@ class SLEGenerator(OfficialInitModule):
                                  f'noise-injection layer, got {len(injection_noise)}')
             block_noise = {res: injection_noise[i * per_block:(i + 1) * per_block]
                            for i, res in enumerate(self.noisy_resolutions)}
+        if self.conditioning == 'embed':
+            noise = torch.cat([noise.flatten(1), self.class_embedding(labels).to(noise)], 1)
         feats = {4: self.init(noise)}
+        if self.conditioning == 'add':
+            feats[4] = feats[4] + self.class_embedding(labels).view_as(feats[4]).to(feats[4])
+        if self.conditioning == 'gain':
+            feats[4] = self.class_gains['4'](feats[4], labels)
         for res in (r for r in self.resolutions[1:] if r <= until):
             block = getattr(self, f'feat_{res}')
             feat = (block(feats[res // 2], block_noise[res]) if res in block_noise
@@ -177,5 +220,7 @@ class SLEGenerator(OfficialInitModule):
                 feat = feat * gates[res]
             elif res in SLE_SOURCES:
                 feat = getattr(self, f'se_{res}')(feats[SLE_SOURCES[res]], feat)
+                if self.conditioning == 'gain':
+                    feat = self.class_gains[str(res)](feat, labels)
             feats[res] = feat
         return feats

@@ -149,3 +149,32 @@ def test_invalid_arguments():
         DiffAugment(cutout_ratio=2)
     with pytest.raises(ValueError, match=r'\(N, C, H, W\)'):
         DiffAugment()(torch.zeros(3, 8, 8))
+
+
+def test_rgba_colour_ops_leave_alpha_and_geometry_moves_it():
+    """RGBA: RGB gets exactly what an RGB batch gets (same draws); alpha is untouched by the
+    colour ops and translated / cut out with the image."""
+    rgb, alpha = _images(), _images(seed=1)[:, :1]
+    for policy in ('color', 'color,translation,cutout'):
+        torch.manual_seed(7)
+        out = DiffAugment(policy)(torch.cat([rgb, alpha], dim=1))
+        torch.manual_seed(7)
+        expected_rgb = DiffAugment(policy)(rgb)
+        torch.manual_seed(7)
+        geometry = [op for op in (_ref_translation, _ref_cutout) if op.__name__[5:] in policy]
+        for _ in range(3):  # the colour ops' draws
+            torch.rand(len(rgb), 1, 1, 1)
+        expected_alpha = alpha
+        for op in geometry:
+            expected_alpha = op(expected_alpha)
+        torch.testing.assert_close(out[:, :3], expected_rgb)
+        torch.testing.assert_close(out[:, 3:], expected_alpha)
+
+
+def test_grey_colour_ops_act_on_the_one_channel():
+    grey = _images()[:, :1]
+    torch.manual_seed(7)
+    out = DiffAugment('color')(grey)
+    torch.manual_seed(7)
+    torch.testing.assert_close(out, _ref_color(grey))
+    assert out.shape == grey.shape and not torch.equal(out, grey)

@@ -39,6 +39,20 @@ def test_reconstructions():
         assert rec.abs().max() <= 1
 
 
+def test_decoder_width_scales_only_the_decoders():
+    official = SSDiscriminator(im_size=128, ndf=4)
+    narrow = SSDiscriminator(im_size=128, ndf=4, decoder_width=0.25)
+    decoder_convs = [m for m in narrow.decoder_big.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in decoder_convs] == [64, 32, 32, 16, 3]  # 2x: GLU halves
+    for name in OFFICIAL_CHILDREN:
+        width = sum(p.numel() for p in getattr(narrow, name).parameters())
+        official_width = sum(p.numel() for p in getattr(official, name).parameters())
+        assert (width < official_width) == name.startswith('decoder_'), name
+    with torch.no_grad():
+        _, reconstructions = narrow(_images(2, 128), part=0)
+    assert all(rec.shape == (2, 3, 128, 128) for rec in reconstructions.values())
+
+
 def test_official_structure_without_texture_discriminator():
     discriminator = SSDiscriminator(im_size=1024, ndf=8)
     assert list(dict(discriminator.named_children())) == OFFICIAL_CHILDREN
@@ -89,6 +103,8 @@ def test_built_from_registry_and_trainable():
     (dict(im_size=256, ndf=6), r'ndf must be a positive multiple of 4 at im_size=256'),
     (dict(im_size=1024, ndf=4), r'ndf must be a positive multiple of 8 at im_size=1024'),
     (dict(im_size=256, ndf=4, resize_mode='lanczos'), r'resize_mode must be one of'),
+    (dict(im_size=256, ndf=4, decoder_width=0), r'decoder_width must be'),
+    (dict(im_size=256, ndf=4, decoder_width=2), r'decoder_width must be'),
 ])
 def test_constructor_refuses_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
