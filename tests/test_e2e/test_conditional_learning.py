@@ -8,8 +8,10 @@ each set per colour channel, so a class that differs from another by its colour 
 look the same to it), tiny widths, 128 px. ``conditional_run`` is also what the OpenMoji
 measurements of docs/conditional.md call (the demo config at its own widths).
 
-Measured (ITERS iterations, margins x1e3 of horizontal, vertical; see docs/conditional.md):
-MEASURED
+Measured, seed 0 (margins x1e3 of horizontal, vertical): 80 iterations 112.9, 124.6; 50
+iterations 28.2, -6.3; 80 iterations with DiffAugment 'translation' alone (the demo's
+policy since; pinned here to the official one) 52.4, -36.5. Identical in repeated runs. The
+mutant's class rows are the same images, so at most one class has a positive margin.
 """
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -28,9 +30,9 @@ from fastgan_plugin.utils.model import unwrap_model
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs' / 'fastgan' / 'fastgan_demo_cpu_conditional.py'
-ITERS = 100
+ITERS = 80
 # Own-class SWD must be lower than the other class's by this much (x1e3); see the docstring.
-MIN_MARGIN = 10.0
+MIN_MARGIN = 40.0
 
 
 def swd(fake: torch.Tensor, real: torch.Tensor, seed: int = 0) -> float:
@@ -123,7 +125,10 @@ def test_samples_of_each_class_are_closest_to_that_class(tmp_path, monkeypatch,
     result = conditional_run(tmp_path / 'run', tmp_path / 'data', options={
         'model.generator.ngf': 4, 'model.generator.nz': 16, 'model.discriminator.ndf': 4,
         'train_dataloader.dataset.num_classes': 2, 'val_dataloader.dataset.num_classes': 2,
-        'model.generator.num_classes': 2, 'model.discriminator.num_classes': 2})
+        'model.generator.num_classes': 2, 'model.discriminator.num_classes': 2,
+        'model.augment.policy': 'color,translation',  # the official one, what was measured
+        'optim_wrapper.generator.optimizer.lr': 1e-3,
+        'optim_wrapper.discriminator.optimizer.lr': 1e-3})
     assert result['classes'] == ('horizontal', 'vertical')
     learned = (result['margins'] > MIN_MARGIN).all()
     assert learned != labels_ignored, result

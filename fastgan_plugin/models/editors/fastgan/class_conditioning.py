@@ -1,4 +1,4 @@
-"""Class conditioning of FastGAN: label checks, G's class embedding, D's projection head."""
+"""Class conditioning of FastGAN: label checks and D's projection head."""
 from typing import Optional
 
 import torch
@@ -40,19 +40,6 @@ def check_labels(labels: Optional[torch.Tensor], num_classes: Optional[int],
         raise ValueError(f'labels must be class indices in [0, {num_classes}) '
                          f'(num_classes={num_classes}), got {labels.tolist()}')
     return labels.long()
-
-
-class ClassGains(nn.Module):
-    """Class-conditional channel gains: (N, C, H, W) * (1 + gain[y]) (N, C, 1, 1); the gains
-    start at 0, so the untrained model ignores the class."""
-
-    def __init__(self, num_classes: int, channels: int) -> None:
-        super().__init__()
-        self.gain = nn.Embedding(num_classes, channels)
-        nn.init.zeros_(self.gain.weight)
-
-    def forward(self, feat: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return feat * (1 + self.gain(labels).to(feat.dtype))[:, :, None, None]
 
 
 class ProjectionHead(nn.Module):

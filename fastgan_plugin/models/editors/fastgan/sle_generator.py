@@ -7,7 +7,7 @@ from torch import nn
 
 from ....utils.channels import check_img_channels
 from ....utils.validation import check_choice, check_int
-from .class_conditioning import ClassGains, check_labels, check_num_classes
+from .class_conditioning import check_labels, check_num_classes
 from .modules import (
     GENERATOR_WIDTH_MULTIPLIERS,
     SUPPORTED_SIZES,
@@ -55,12 +55,9 @@ class SLEGenerator(OfficialInitModule):
             conv outputs (official at 256 and 512; the official code uses tanh at 1024).
         init_cfg (dict | None): MMEngine init config; None: the official initialisation.
         img_channels (int): Output channels: 3 RGB (official), 4 RGBA (alpha last), 1 grey.
-        num_classes (int | None): Classes of a conditional G: a learned class embedding
-            (N(0, 1), length nz) is joined to the noise before ``init``. None (default):
-            unconditional, the official G.
-        conditioning (str): How a conditional G takes the class, under measurement
-            (docs/conditional.md): ``'embed'`` (the embedding above) or ``'gain'``
-            (class-conditional channel gains on the 4 px feature and after each SLE block).
+        num_classes (int | None): Classes of a conditional G: a learned class embedding,
+            one (C, 4, 4) feature per class (N(0, 1)), is added to ``init``'s 4 px feature of
+            the noise (docs/conditional.md). None (default): unconditional, the official G.
     """
 
     def __init__(self,
@@ -71,8 +68,7 @@ class SLEGenerator(OfficialInitModule):
                  init_cfg: Optional[dict] = None,
                  *,
                  img_channels: int = 3,
-                 num_classes: Optional[int] = None,
-                 conditioning: str = 'embed') -> None:
+                 num_classes: Optional[int] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         check_choice(im_size, 'im_size', SUPPORTED_SIZES)
         self.resolutions = [r for r in GENERATOR_WIDTH_MULTIPLIERS if r <= im_size]
@@ -82,8 +78,6 @@ class SLEGenerator(OfficialInitModule):
         self.im_size, self.ngf = im_size, ngf
         self.img_channels = check_img_channels(img_channels)
         self.num_classes = check_num_classes(num_classes)
-        check_choice(conditioning, 'conditioning', ('embed', 'gain', 'add'))
-        self.conditioning = conditioning if self.num_classes else None
         self.sle_resolutions = [r for r in self.resolutions if r in SLE_SOURCES]
         # Resolutions of the up blocks with noise layers (the double ones).
         self.noisy_resolutions = [r for r in self.resolutions[1:] if DOUBLE_UP_BLOCKS[r]]
@@ -96,7 +90,7 @@ class SLEGenerator(OfficialInitModule):
                     self.add_module(f'se_{res}', SLEBlock(widths[SLE_SOURCES[res]], widths[res]))
 
         # Registration order = official parameter order.
-        self.init = InitLayer(nz + (nz if self.conditioning == 'embed' else 0), widths[4])
+        self.init = InitLayer(nz, widths[4])
         add_blocks(r for r in self.resolutions[1:] if r <= LAST_EARLY_RESOLUTION)
         for res in self.sle_resolutions:
             if res <= LAST_EARLY_RESOLUTION:
@@ -104,14 +98,8 @@ class SLEGenerator(OfficialInitModule):
         self.to_128 = sn_conv2d(widths[128], img_channels, 1, 1, 0)
         self.to_big = sn_conv2d(widths[im_size], img_channels, 3, 1, 1)
         add_blocks(r for r in self.resolutions if r > LAST_EARLY_RESOLUTION)
-        if self.conditioning == 'embed':  # N(0, 1) at init, the scale of the noise
-            self.class_embedding = nn.Embedding(self.num_classes, nz)
-        elif self.conditioning == 'add':  # a (C, 4, 4) class feature added to init's output
-            self.class_embedding = nn.Embedding(self.num_classes, widths[4] * 16)
-        elif self.conditioning == 'gain':
-            self.class_gains = nn.ModuleDict({
-                str(r): ClassGains(self.num_classes, widths[r])
-                for r in [4] + self.sle_resolutions})
+        if self.num_classes:  # added to init's output, so init stays the official layer
+            self.class_embedding = nn.Embedding(self.num_classes, widths[4] * 4 * 4)
         init_fastgan_weights(self)
 
     @property
@@ -205,13 +193,9 @@ class SLEGenerator(OfficialInitModule):
                                  f'noise-injection layer, got {len(injection_noise)}')
             block_noise = {res: injection_noise[i * per_block:(i + 1) * per_block]
                            for i, res in enumerate(self.noisy_resolutions)}
-        if self.conditioning == 'embed':
-            noise = torch.cat([noise.flatten(1), self.class_embedding(labels).to(noise)], 1)
         feats = {4: self.init(noise)}
-        if self.conditioning == 'add':
+        if labels is not None:
             feats[4] = feats[4] + self.class_embedding(labels).view_as(feats[4]).to(feats[4])
-        if self.conditioning == 'gain':
-            feats[4] = self.class_gains['4'](feats[4], labels)
         for res in (r for r in self.resolutions[1:] if r <= until):
             block = getattr(self, f'feat_{res}')
             feat = (block(feats[res // 2], block_noise[res]) if res in block_noise
@@ -220,7 +204,5 @@ class SLEGenerator(OfficialInitModule):
                 feat = feat * gates[res]
             elif res in SLE_SOURCES:
                 feat = getattr(self, f'se_{res}')(feats[SLE_SOURCES[res]], feat)
-                if self.conditioning == 'gain':
-                    feat = self.class_gains[str(res)](feat, labels)
             feats[res] = feat
         return feats

@@ -39,6 +39,14 @@ def test_generator_class_changes_the_image_and_is_checked():
         SLEGenerator(im_size=128, ngf=8, nz=NZ)(noise, labels=labels)
 
 
+def test_conditional_generator_is_the_unconditional_one_plus_a_class_feature():
+    plain = SLEGenerator(im_size=128, ngf=8, nz=NZ).state_dict()
+    conditional = SLEGenerator(im_size=128, ngf=8, nz=NZ, num_classes=3).state_dict()
+    embedding = conditional.pop('class_embedding.weight')
+    assert embedding.shape == (3, plain['init.init.1.weight'].numel() // 2 * 4 * 4)
+    assert {k: v.shape for k, v in conditional.items()} == {k: v.shape for k, v in plain.items()}
+
+
 def test_discriminator_projection_adds_a_class_term_to_each_logit():
     torch.manual_seed(0)
     disc = SSDiscriminator(im_size=128, ndf=8, num_classes=3).eval()
