@@ -87,11 +87,14 @@ def main():
 
     report = write_report(work_dir, runner.logger)  # before the summary, which comes last
     vis_dir = os.path.join(runner.log_dir, 'vis_data', 'vis_image')
+    grid_interval = next(hook['interval'] for hook in cfg.custom_hooks
+                         if hook['type'] == 'VisualizationHook')
     print(f'\nFastGAN demo finished in {time.time() - start:.0f} s')
     print(f'  training images : {data_root} ({len(images)} OpenMoji faces, licence in '
           f'{LICENSE_FILE})')
     print(f'  attribution     : {ATTRIBUTION}')
-    print(f'  sample grids    : {vis_dir} (EMA samples and reconstructions every 100 iters)')
+    print(f'  sample grids    : {vis_dir} (EMA samples and reconstructions every '
+          f'{grid_interval} iters)')
     print(f'  SWD (EMA samples vs training images, x1e3, lower is closer): {swd:.1f}')
     print(f'  loss curves     : {os.path.join(work_dir, CURVES_FILE)}')
     print(f'  checkpoint      : {checkpoint}')

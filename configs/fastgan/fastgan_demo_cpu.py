@@ -49,9 +49,10 @@ test_cfg = None
 test_evaluator = None
 
 # The ETA is recomputed every window_size iterations (mmagic's IterTimerHook): log as often.
-log_processor = dict(window_size=20)
+# 20 loss lines over the run keep the console within two screens.
+log_processor = dict(window_size=100)
 default_hooks = dict(
-    logger=dict(interval=20),
+    logger=dict(interval=100),
     checkpoint=dict(interval=max_iters, save_best=None, rule=None, max_keep_ckpts=2))
 custom_hooks = [
     dict(
