@@ -1,6 +1,7 @@
 """tools/interpolate.py: PNG frames and a GIF (MP4 needs imageio-ffmpeg)."""
 import importlib.util
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -64,4 +65,6 @@ def test_conditional_model_interpolates_in_each_class(tiny_conditional_files, tm
     for name in ('cat', 'dog'):
         with Image.open(tmp_path / 'samples' / name / 'seed_000000.png') as sample, \
                 Image.open(tmp_path / name / 'frame_0000.png') as frame:
-            assert sample.tobytes() == frame.tobytes()
+            # the same image, up to float rounding between batch sizes (1 level of 255)
+            difference = np.abs(np.asarray(sample, int) - np.asarray(frame, int))
+            assert difference.max() <= 1, difference.max()
