@@ -75,6 +75,7 @@ def test_channels_last_converts_weights_and_discriminator_inputs():
 
 def test_channels_last_matches_the_default_layout():
     default, fast = build(), build(channels_last=True)
+    torch.manual_seed(1)  # inputs independent of the tests that ran before
     noise, real = torch.randn(BATCH, 16), torch.rand(BATCH, 3, IM_SIZE, IM_SIZE) * 2 - 1
     outputs = []
     with torch.no_grad():
@@ -83,7 +84,9 @@ def test_channels_last_matches_the_default_layout():
             outputs.append((model.generator(noise), model.discriminator(real)))
     (image, logits), (fast_image, fast_logits) = outputs
     assert fast_image.is_contiguous(memory_format=torch.channels_last)
-    torch.testing.assert_close(fast_image, image, rtol=1e-4, atol=1e-5)
+    # The layout changes the summation order: a few of 393,216 pixels near 0 differed by
+    # up to 1.8e-5 (CI, 2026-12-02).
+    torch.testing.assert_close(fast_image, image, rtol=1e-4, atol=5e-5)
     torch.testing.assert_close(fast_logits, logits, rtol=1e-4, atol=1e-5)
 
     # One training step: the same losses. (The weights after it are not compared: Adam's
