@@ -165,7 +165,7 @@ class FastGAN(BaseGAN):
         """G's ``img`` (N, 3, R, R) and ``img_small`` (N, 3, 128, 128), augmented separately,
         and their ``labels`` (N,) (None: unconditional)."""
         out = self.generator(self.noise_fn(num_batches=num_batches), return_small=True,
-                             **({} if labels is None else dict(labels=labels)))
+                             labels=labels)
         return dict(img=self.augment_for_discriminator(out['fake_img']),
                     img_small=self.augment_for_discriminator(out['fake_img_128']),
                     labels=labels)
@@ -217,9 +217,7 @@ class FastGAN(BaseGAN):
         iteration = MessageHub.get_current_instance().get_info('iter', 0)
         generator_step_follows = (iteration + 1) % (self.discriminator_steps * accumulation) == 0
         with torch.set_grad_enabled(generator_step_follows):
-            # Unconditional: the one-argument call, which subclasses and tests may replace.
-            fakes = (self.generate_fakes(num_batches) if labels is None
-                     else self.generate_fakes(num_batches, labels))
+            fakes = self.generate_fakes(num_batches, labels)
         self._fakes = fakes if generator_step_follows else None
 
         part = self.draw_quadrants(num_batches)

@@ -180,7 +180,8 @@ def test_generator_step_every_discriminator_steps():
     hub = MessageHub.get_current_instance()
     fakes = []
     generate_fakes = model.generate_fakes
-    model.generate_fakes = lambda num: fakes.append(generate_fakes(num)) or fakes[-1]
+    model.generate_fakes = lambda num, labels=None: fakes.append(
+        generate_fakes(num, labels)) or fakes[-1]
     hub.update_info('iter', 0)
     g_before = copy.deepcopy(snapshot(model.generator))
     logs = model.train_step(batch(), wrappers)
