@@ -90,7 +90,8 @@ def main():
     grid_interval = next(hook['interval'] for hook in cfg.custom_hooks
                          if hook['type'] == 'VisualizationHook')
     print(f'\nFastGAN demo finished in {time.time() - start:.0f} s')
-    print(f'  training images : {data_root} ({len(images)} OpenMoji faces, licence in '
+    kind = 'emoji in class subfolders' if args.conditional else 'faces'
+    print(f'  training images : {data_root} ({len(images)} OpenMoji {kind}, licence in '
           f'{LICENSE_FILE})')
     print(f'  attribution     : {ATTRIBUTION}')
     print(f'  sample grids    : {vis_dir} (EMA samples and reconstructions every '

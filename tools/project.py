@@ -2,19 +2,20 @@
 which the generator reproduces each image, to interpolate or style-mix it like a sample.
 
     python tools/project.py CONFIG CHECKPOINT IMAGE [IMAGE ...] [--out DIR] [--steps N]
-                            [--lr LR] [--optimize-noise] [--lpips auto|on|off]
+                            [--lr LR] [--[no-]optimize-noise] [--lpips auto|on|off]
                             [--lpips-weight W] [--candidates N] [--seed S] [--frame-every K]
                             [--mix-seed S] [--mix-steps N] [--resize-mode crop|pad]
                             [--device D] [--sample-model ema|orig] [--batch-size B]
 
 Examples:
     python tools/project.py work_dirs/demo/config.py work_dirs/demo/iter_300.pth face.png
-    python tools/project.py art.py art.pth data/art/*.jpg --steps 500 --optimize-noise --out proj/
+    python tools/project.py art.py art.pth data/art/*.jpg --steps 500 --out proj/
 
 Writes, per image ``NAME.ext``: ``NAME_projection.png`` (the target, made square as in
-training, beside the projection), ``NAME.pt`` (the latent, the injection noise, the seed it
-started from and the objective per step; ``torch.load(path, weights_only=True)``; docs/
-projection.md shows how to generate, interpolate and style-mix from it),
+training, beside the projection), ``NAME.pt`` (the latent, the injection noise, optimised
+unless ``--no-optimize-noise``, the seed it started from and the objective per step;
+``torch.load(path, weights_only=True)``; docs/projection.md shows how to generate,
+interpolate and style-mix from it),
 ``NAME_progress.png`` (the reconstruction every ``--frame-every`` steps) and
 ``NAME_interpolation.png`` (from the projection to the sample of ``--mix-seed``). It prints
 the distance it minimised: LPIPS needs torchvision's VGG16 weights, which ``--lpips auto``
@@ -46,11 +47,13 @@ def parse_args(argv=None):
     parser.add_argument('images', nargs='+', metavar='IMAGE', help='image files to project')
     parser.add_argument('--steps', type=int, default=200,
                         help='Adam steps per image (default: 200)')
-    parser.add_argument('--lr', type=float, default=0.05,
-                        help='Adam learning rate (default: 0.05)')
-    parser.add_argument('--optimize-noise', action='store_true',
-                        help='optimise the injection noise too: closer reconstructions, '
-                        'latents that explain less of the image')
+    parser.add_argument('--lr', type=float, default=0.3,
+                        help='peak Adam learning rate, ramped up over the first 5 %% of the '
+                        'steps and down over the last 25 %% (default: 0.3)')
+    parser.add_argument('--optimize-noise', action=argparse.BooleanOptionalAction, default=True,
+                        help='optimise the injection noise too (default): closer '
+                        'reconstructions; --no-optimize-noise: the latent alone, the noise '
+                        'stays that of a seed')
     parser.add_argument('--lpips', choices=TOOL_LPIPS_MODES, default='auto',
                         help='LPIPS term: auto = if the VGG16 weights are cached, on = '
                         'download them if needed, off = pixel term only (default: auto)')

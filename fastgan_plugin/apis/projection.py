@@ -1,7 +1,9 @@
 """Projection (GAN inversion): the latent, and optionally the injection noise, with which the
 generator reproduces a given image, as the authors' ``train_backtracking_one.py`` and
 StyleGAN2-ADA's ``projector.py`` do. Start from the best of a few seeded samples, then Adam
-on a multi-scale pixel distance plus LPIPS where its VGG16 weights are available."""
+(StyleGAN2-ADA's learning-rate ramps) on a multi-scale pixel distance plus LPIPS where its
+VGG16 weights are available."""
+import math
 import os
 from typing import Callable, List, NamedTuple, Tuple
 
@@ -23,6 +25,9 @@ from .interpolation import interpolate_latents
 LPIPS_MODES = ('auto', 'on', 'off', 'random')
 MIN_SCALE = 16  # coarsest level of the multi-scale pixel term
 LPIPS_SIZE = 256  # LPIPS compares at most this many pixels a side, as StyleGAN2's projector
+# StyleGAN2-ADA's projector: the learning rate rises linearly over the first 5 % of the steps
+# and falls as a half cosine to 0 over the last 25 % (docs/projection.md: measured)
+LR_RAMPUP, LR_RAMPDOWN = 0.05, 0.25
 
 
 class Projection(NamedTuple):
@@ -85,8 +90,17 @@ def projection_objective(lpips: str = 'auto', lpips_weight: float = 1.0,
     return objective, f'{pixel} + {lpips_weight:g} x LPIPS ({kind})'
 
 
-def project(model: nn.Module, image: Tensor, num_steps: int = 200, lr: float = 0.05, *,
-            optimize_noise: bool = False, lpips: str = 'auto', lpips_weight: float = 1.0,
+def learning_rate_ramp(step: int, num_steps: int) -> float:
+    """The factor in [0, 1] on the learning rate at ``step`` of ``num_steps``: linear from 0
+    over the first :data:`LR_RAMPUP` of the steps, 1, then a half cosine down to 0 over the
+    last :data:`LR_RAMPDOWN`, as StyleGAN2-ADA's projector."""
+    progress = step / max(num_steps, 1)
+    down = 0.5 - 0.5 * math.cos(min(1.0, (1 - progress) / LR_RAMPDOWN) * math.pi)
+    return down * min(1.0, progress / LR_RAMPUP)
+
+
+def project(model: nn.Module, image: Tensor, num_steps: int = 200, lr: float = 0.3, *,
+            optimize_noise: bool = True, lpips: str = 'auto', lpips_weight: float = 1.0,
             num_candidates: int = 16, seed: int = 0, frame_every: int = 20,
             sample_model: str = 'ema', batch_size: int = 8) -> Projection:
     """Find the latent (and with ``optimize_noise`` the injection noise) with which the
@@ -95,10 +109,12 @@ def project(model: nn.Module, image: Tensor, num_steps: int = 200, lr: float = 0
 
     Starts from the best of the seeded samples ``seed .. seed + num_candidates - 1`` under
     the objective (:func:`projection_objective` of ``lpips``, ``lpips_weight``), then takes
-    ``num_steps`` Adam steps of ``lr`` (0: the best seeded sample). Optimised noise maps are
-    renormalised to mean 0, variance 1 after each step (as StyleGAN2's projector), so they
-    stay noise. ``frame_every``: the reconstruction is kept every that many steps (and the
-    last). ``sample_model``, ``batch_size``: as :func:`~fastgan_plugin.apis.generate`.
+    ``num_steps`` Adam steps of peak learning rate ``lr`` (0: the best seeded sample), ramped
+    by :func:`learning_rate_ramp`. Optimised noise maps (``optimize_noise``; False: the
+    noise of ``noise_seed`` stays) are renormalised to mean 0, variance 1 after each step
+    (as StyleGAN2's projector), so they stay noise. ``frame_every``: the reconstruction is
+    kept every that many steps (and the last). ``sample_model``, ``batch_size``: as
+    :func:`~fastgan_plugin.apis.generate`.
     """
     generator = select_generator(model, sample_model)
     device = next(model.parameters()).device
@@ -123,6 +139,8 @@ def project(model: nn.Module, image: Tensor, num_steps: int = 200, lr: float = 0
              for n in seeded_injection_noise(generator, [noise_seed])]
     variables = [latent] + (noise if optimize_noise else [])
     optimizer = torch.optim.Adam(variables, lr=lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: learning_rate_ramp(step, num_steps))
     frames, frame_steps, losses = [], [], []
     for step in range(num_steps + 1):
         reconstruction = generator(latent, injection_noise=noise)
@@ -137,6 +155,7 @@ def project(model: nn.Module, image: Tensor, num_steps: int = 200, lr: float = 0
         for variable, grad in zip(variables, torch.autograd.grad(loss, variables)):
             variable.grad = grad
         optimizer.step()
+        schedule.step()
         if optimize_noise:
             with torch.no_grad():
                 for layer in noise:

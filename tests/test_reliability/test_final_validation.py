@@ -52,7 +52,7 @@ def test_a_run_killed_in_its_final_validation_validates_on_resume(tmp_path):
     assert 'resumed epoch: 0, iter: 2' in text and VALIDATING in text, tail(log)
     assert METRIC.search(text), tail(log)
     hub = load_checkpoint(work / 'iter_2.pth')['message_hub']
-    assert hub['runtime_info']['validated_iter'] == 2  # the checkpoint now records it
+    assert hub['runtime_info']['last_validated_iter'] == 2  # the checkpoint now records it
 
     log = tmp_path / 'again.log'
     assert start_training(config, log, '--resume').wait(timeout=TIMEOUT) == 0, tail(log)

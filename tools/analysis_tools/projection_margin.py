@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/projection_margin.py CONFIG CHECKPOINT [--data DIR]
         [--images K] [--seeds S ...] [--num-random N] [--steps N] [--lr LR]
-        [--optimize-noise] [--candidates N] [--device D]
+        [--[no-]optimize-noise] [--candidates N] [--device D]
 
 Example:
     python tools/analysis_tools/projection_margin.py work_dirs/demo/config.py \\
@@ -11,10 +11,12 @@ Example:
 For each seed s and each of the first K training images: the RMS pixel distance (64 px, in
 [0, 2]; fastgan_plugin.apis.ImageDistance) to the image of the best of N random samples
 (seeds 100000 + s*N ..), and of the projection (fastgan_plugin.apis.project, candidates
-from seed s*C, pixel objective); a Markdown table and the ratio projection / best-of-N.
+from seed s*C, pixel objective); a Markdown table, the ratio projection / best-of-N and
+the time per projection.
 """
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +40,9 @@ def parse_args(argv=None):
     parser.add_argument('--num-random', type=positive_int, default=256,
                         help='N random samples per seed (default: 256)')
     parser.add_argument('--steps', type=int, default=200, help='default: 200')
-    parser.add_argument('--lr', type=float, default=0.05, help='default: 0.05')
-    parser.add_argument('--optimize-noise', action='store_true')
+    parser.add_argument('--lr', type=float, default=0.3, help='default: 0.3')
+    parser.add_argument('--optimize-noise', action=argparse.BooleanOptionalAction, default=True,
+                        help='default: on')
     parser.add_argument('--candidates', type=positive_int, default=16, help='default: 16')
     return parser.parse_args(argv)
 
@@ -49,7 +52,7 @@ def main(argv=None):
     model = model_from_args(args)
     data = args.data or model.cfg.train_dataloader.dataset.data_root
     targets, paths = load_image_folder(data, model.generator.im_size)
-    distance, ratios = ImageDistance('pixel'), []
+    distance, ratios, seconds = ImageDistance('pixel'), [], 0.0
     print('| seed | image | best of N random | projection | ratio |\n|---|---|---|---|---|')
     for seed in args.seeds:
         first = RANDOM_SEED_BASE + seed * args.num_random
@@ -57,16 +60,19 @@ def main(argv=None):
                                 args.sample_model)
         for target, path in list(zip(targets, paths))[:args.images]:
             best = distance.pairwise(randoms, target[None]).min().item()
+            start = time.perf_counter()
             result = project(model, target, args.steps, args.lr, lpips='off',
                              optimize_noise=args.optimize_noise,
                              num_candidates=args.candidates, seed=seed * args.candidates,
                              sample_model=args.sample_model, batch_size=args.batch_size)
+            seconds += time.perf_counter() - start
             projected = distance.pairwise(result.image[None], target[None]).item()
             ratios.append(projected / best)
             print(f'| {seed} | {Path(path).name} | {best:.4f} | {projected:.4f} | '
                   f'{ratios[-1]:.3f} |', flush=True)
     print(f'\nratio projection / best of {args.num_random}: mean {np.mean(ratios):.3f}, std '
-          f'{np.std(ratios):.3f}, worst {max(ratios):.3f} over {len(ratios)} runs')
+          f'{np.std(ratios):.3f}, worst {max(ratios):.3f} over {len(ratios)} runs; '
+          f'{seconds / len(ratios):.1f} s per projection')
 
 
 if __name__ == '__main__':

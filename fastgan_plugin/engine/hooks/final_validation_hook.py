@@ -5,7 +5,8 @@ from mmengine.runner import IterBasedTrainLoop
 
 from fastgan_plugin.utils.checkpoint import checkpoint_path, save_checkpoint_now
 
-VALIDATED_KEY = 'validated_iter'  # message hub runtime info
+# Message hub runtime info. Not prefixed 'val': MMEngine prints such keys in every val log line.
+VALIDATED_KEY = 'last_validated_iter'
 
 
 @HOOKS.register_module()
@@ -14,7 +15,7 @@ class FinalValidationHook(Hook):
 
     MMEngine validates after writing the last checkpoint, so a run killed during that
     validation resumed at ``max_iters`` and ended without it. Finished validations are
-    recorded (``validated_iter``, also in the last checkpoint, written again). Iteration-based
+    recorded (``last_validated_iter``, also in the last checkpoint, written again). Iteration-based
     loops only.
     """
 

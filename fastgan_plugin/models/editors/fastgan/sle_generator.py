@@ -32,6 +32,10 @@ SLE_SOURCES = {64: 4, 128: 8, 256: 16, 512: 32}
 # The official Generator registers the blocks up to 256 and their SLE blocks, then to_128 and
 # to_big, then the blocks above 256: that order is its parameter order (the g_ema list).
 LAST_EARLY_RESOLUTION = 256
+# Init std of the class feature: below the std of init's noise feature (about 0.5), else
+# the first up block keeps the class and drops the noise (one image per class; measured in
+# docs/conditional.md: 1.0 collapses, 0.5 and 0 lose a class, 0.3 keeps both).
+CLASS_FEATURE_STD = 0.3
 
 
 @MODELS.register_module()
@@ -56,8 +60,9 @@ class SLEGenerator(OfficialInitModule):
         init_cfg (dict | None): MMEngine init config; None: the official initialisation.
         img_channels (int): Output channels: 3 RGB (official), 4 RGBA (alpha last), 1 grey.
         num_classes (int | None): Classes of a conditional G: a learned class embedding,
-            one (C, 4, 4) feature per class (N(0, 1)), is added to ``init``'s 4 px feature of
-            the noise (docs/conditional.md). None (default): unconditional, the official G.
+            one (C, 4, 4) feature per class (normal, std ``CLASS_FEATURE_STD`` at init), is
+            added to ``init``'s 4 px feature of the noise (docs/conditional.md). None
+            (default): unconditional, the official G.
     """
 
     def __init__(self,
@@ -100,6 +105,8 @@ class SLEGenerator(OfficialInitModule):
         add_blocks(r for r in self.resolutions if r > LAST_EARLY_RESOLUTION)
         if self.num_classes:  # added to init's output, so init stays the official layer
             self.class_embedding = nn.Embedding(self.num_classes, widths[4] * 4 * 4)
+            with torch.no_grad():  # N(0, 1) -> N(0, CLASS_FEATURE_STD)
+                self.class_embedding.weight.mul_(CLASS_FEATURE_STD)
         init_fastgan_weights(self)
 
     @property

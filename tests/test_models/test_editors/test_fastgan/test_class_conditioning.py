@@ -47,6 +47,16 @@ def test_conditional_generator_is_the_unconditional_one_plus_a_class_feature():
     assert {k: v.shape for k, v in conditional.items()} == {k: v.shape for k, v in plain.items()}
 
 
+def test_class_feature_starts_below_the_noise_feature():
+    # A class feature above init's noise feature (std about 0.5) makes G drop the noise: one
+    # image per class (docs/conditional.md, "Within-class collapse"); 0.3 keeps both.
+    torch.manual_seed(0)
+    generator = SLEGenerator(im_size=128, ngf=8, nz=NZ, num_classes=3)
+    noise_feature = generator.init(torch.randn(64, NZ))  # train mode: batch statistics
+    class_std = generator.class_embedding.weight.std()
+    assert 0.2 < class_std < 0.75 * noise_feature.std(0).mean()
+
+
 def test_discriminator_projection_adds_a_class_term_to_each_logit():
     torch.manual_seed(0)
     disc = SSDiscriminator(im_size=128, ndf=8, num_classes=3).eval()
