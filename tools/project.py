@@ -29,6 +29,9 @@ import torch
 
 from fastgan_plugin.apis import select_generator, to_grid
 from fastgan_plugin.apis.projection import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_LR,
+    DEFAULT_STEPS,
     LPIPS_MODES,
     load_image,
     project,
@@ -45,11 +48,11 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Project images into a FastGAN generator')
     add_model_arguments(parser, 'projections')
     parser.add_argument('images', nargs='+', metavar='IMAGE', help='image files to project')
-    parser.add_argument('--steps', type=int, default=200,
-                        help='Adam steps per image (default: 200)')
-    parser.add_argument('--lr', type=float, default=0.3,
+    parser.add_argument('--steps', type=int, default=DEFAULT_STEPS,
+                        help='Adam steps per image (default: %(default)s)')
+    parser.add_argument('--lr', type=float, default=DEFAULT_LR,
                         help='peak Adam learning rate, ramped up over the first 5 %% of the '
-                        'steps and down over the last 25 %% (default: 0.3)')
+                        'steps and down over the last 25 %% (default: %(default)s)')
     parser.add_argument('--optimize-noise', action=argparse.BooleanOptionalAction, default=True,
                         help='optimise the injection noise too (default): closer '
                         'reconstructions; --no-optimize-noise: the latent alone, the noise '
@@ -59,8 +62,8 @@ def parse_args(argv=None):
                         'download them if needed, off = pixel term only (default: auto)')
     parser.add_argument('--lpips-weight', type=float, default=1.0,
                         help='weight of LPIPS against the pixel term (default: 1)')
-    parser.add_argument('--candidates', type=positive_int, default=16,
-                        help='seeded samples to start from the best of (default: 16)')
+    parser.add_argument('--candidates', type=positive_int, default=DEFAULT_CANDIDATES,
+                        help='seeded samples to start from the best of (default: %(default)s)')
     parser.add_argument('--seed', type=int, default=0,
                         help='first seed of the candidates (default: 0)')
     parser.add_argument('--frame-every', type=positive_int, default=20,

@@ -28,6 +28,8 @@ LPIPS_SIZE = 256  # LPIPS compares at most this many pixels a side, as StyleGAN2
 # StyleGAN2-ADA's projector: the learning rate rises linearly over the first 5 % of the steps
 # and falls as a half cosine to 0 over the last 25 % (docs/projection.md: measured)
 LR_RAMPUP, LR_RAMPDOWN = 0.05, 0.25
+# project()'s defaults, also the tools' (docs/projection.md: measured)
+DEFAULT_STEPS, DEFAULT_LR, DEFAULT_CANDIDATES = 200, 0.3, 16
 
 
 class Projection(NamedTuple):
@@ -99,9 +101,10 @@ def learning_rate_ramp(step: int, num_steps: int) -> float:
     return down * min(1.0, progress / LR_RAMPUP)
 
 
-def project(model: nn.Module, image: Tensor, num_steps: int = 200, lr: float = 0.3, *,
+def project(model: nn.Module, image: Tensor, num_steps: int = DEFAULT_STEPS,
+            lr: float = DEFAULT_LR, *,
             optimize_noise: bool = True, lpips: str = 'auto', lpips_weight: float = 1.0,
-            num_candidates: int = 16, seed: int = 0, frame_every: int = 20,
+            num_candidates: int = DEFAULT_CANDIDATES, seed: int = 0, frame_every: int = 20,
             sample_model: str = 'ema', batch_size: int = 8) -> Projection:
     """Find the latent (and with ``optimize_noise`` the injection noise) with which the
     generator reproduces ``image``, (C, R, R) or (1, C, R, R) in [-1, 1] at its size R and

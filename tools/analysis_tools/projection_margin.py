@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from fastgan_plugin.apis import ImageDistance, load_image_folder, project, sample_images
+from fastgan_plugin.apis.projection import DEFAULT_CANDIDATES, DEFAULT_LR, DEFAULT_STEPS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/, for tool_utils
 from tool_utils.cli import add_model_arguments, model_from_args, positive_int, run  # noqa
@@ -39,11 +40,12 @@ def parse_args(argv=None):
                         help='one run per seed (default: 0 1 2)')
     parser.add_argument('--num-random', type=positive_int, default=256,
                         help='N random samples per seed (default: 256)')
-    parser.add_argument('--steps', type=int, default=200, help='default: 200')
-    parser.add_argument('--lr', type=float, default=0.3, help='default: 0.3')
+    parser.add_argument('--steps', type=int, default=DEFAULT_STEPS, help='default: %(default)s')
+    parser.add_argument('--lr', type=float, default=DEFAULT_LR, help='default: %(default)s')
     parser.add_argument('--optimize-noise', action=argparse.BooleanOptionalAction, default=True,
                         help='default: on')
-    parser.add_argument('--candidates', type=positive_int, default=16, help='default: 16')
+    parser.add_argument('--candidates', type=positive_int, default=DEFAULT_CANDIDATES,
+                        help='default: %(default)s')
     return parser.parse_args(argv)
 
 
