@@ -2,7 +2,8 @@
 which the generator reproduces each image, to interpolate or style-mix it like a sample.
 
     python tools/project.py CONFIG CHECKPOINT IMAGE [IMAGE ...] [--out DIR] [--steps N]
-                            [--lr LR] [--[no-]optimize-noise] [--lpips auto|on|off]
+                            [--lr LR] [--space z|feat4|feat8] [--[no-]optimize-noise]
+                            [--lpips auto|on|off]
                             [--lpips-weight W] [--candidates N] [--seed S] [--frame-every K]
                             [--mix-seed S] [--mix-steps N] [--resize-mode crop|pad]
                             [--device D] [--sample-model ema|orig] [--batch-size B]
@@ -13,7 +14,8 @@ Examples:
 
 Writes, per image ``NAME.ext``: ``NAME_projection.png`` (the target, made square as in
 training, beside the projection), ``NAME.pt`` (the latent, the injection noise, optimised
-unless ``--no-optimize-noise``, the seed it started from and the objective per step;
+unless ``--no-optimize-noise``, the seed it started from, the objective per step, the
+``--space`` and its optimised feature maps;
 ``torch.load(path, weights_only=True)``; docs/projection.md shows how to generate,
 interpolate and style-mix from it),
 ``NAME_progress.png`` (the reconstruction every ``--frame-every`` steps) and
@@ -33,6 +35,7 @@ from fastgan_plugin.apis.projection import (
     DEFAULT_LR,
     DEFAULT_STEPS,
     LPIPS_MODES,
+    PROJECTION_SPACES,
     load_image,
     project,
     projection_interpolation,
@@ -53,6 +56,10 @@ def parse_args(argv=None):
     parser.add_argument('--lr', type=float, default=DEFAULT_LR,
                         help='peak Adam learning rate, ramped up over the first 5 %% of the '
                         'steps and down over the last 25 %% (default: %(default)s)')
+    parser.add_argument('--space', choices=tuple(PROJECTION_SPACES), default='z',
+                        help='what is optimised: z = the latent (default), feat4 / feat8 = '
+                        'the 4 px / 4 and 8 px feature maps: closer, but may leave the '
+                        "generator's range")
     parser.add_argument('--optimize-noise', action=argparse.BooleanOptionalAction, default=True,
                         help='optimise the injection noise too (default): closer '
                         'reconstructions; --no-optimize-noise: the latent alone, the noise '
@@ -94,7 +101,7 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     for path, name in zip(args.images, names):
         target = load_image(path, generator.im_size, args.resize_mode, generator.img_channels)
-        result = project(model, target, args.steps, args.lr,
+        result = project(model, target, args.steps, args.lr, space=args.space,
                          optimize_noise=args.optimize_noise, lpips=args.lpips,
                          lpips_weight=args.lpips_weight, num_candidates=args.candidates,
                          seed=args.seed, frame_every=args.frame_every,
@@ -104,7 +111,8 @@ def main(argv=None):
         to_grid(result.frames, len(result.frames)).save(f'{out}_progress.png')
         save_projection(result, f'{out}.pt')
         to_grid(projection_interpolation(model, result.latent, result.injection_noise,
-                                         args.mix_seed, args.mix_steps, args.sample_model),
+                                         args.mix_seed, args.mix_steps, args.sample_model,
+                                         space=result.space, features=result.features),
                 args.mix_steps).save(f'{out}_interpolation.png')
         print(f'{path}: objective {result.losses[0]:.4g} (best of seeds {args.seed}..'
               f'{args.seed + args.candidates - 1}: {result.noise_seed}) -> '

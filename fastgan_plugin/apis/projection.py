@@ -1,11 +1,12 @@
-"""Projection (GAN inversion): the latent, and optionally the injection noise, with which the
-generator reproduces a given image, as the authors' ``train_backtracking_one.py`` and
-StyleGAN2-ADA's ``projector.py`` do. Start from the best of a few seeded samples, then Adam
-(StyleGAN2-ADA's learning-rate ramps) on a multi-scale pixel distance plus LPIPS where its
-VGG16 weights are available."""
+"""Projection (GAN inversion): the latent (or an early feature map), and optionally the
+injection noise, with which the generator reproduces a given image, as the authors'
+``train_backtracking_one.py`` and StyleGAN2-ADA's ``projector.py`` do. Start from the best of
+a few seeded samples, then Adam (StyleGAN2-ADA's learning-rate ramps) on a multi-scale pixel
+distance plus LPIPS where its VGG16 weights are available."""
 import math
 import os
-from typing import Callable, List, NamedTuple, Tuple
+from contextlib import contextmanager
+from typing import Callable, Iterator, List, NamedTuple, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -30,11 +31,16 @@ LPIPS_SIZE = 256  # LPIPS compares at most this many pixels a side, as StyleGAN2
 LR_RAMPUP, LR_RAMPDOWN = 0.05, 0.25
 # project()'s defaults, also the tools' (docs/projection.md: measured)
 DEFAULT_STEPS, DEFAULT_LR, DEFAULT_CANDIDATES = 200, 0.3, 16
+# Search spaces of project(): the generator modules whose outputs it optimises in place of the
+# latent. 'z': the latent itself; 'feat4': the 4 px feature ``init`` makes of it; 'feat8': also
+# the 8 px one of ``feat_8`` (with the 4 px one, all that later blocks and SLE gates read).
+# Richer spaces fit closer, but can leave the generator's range (docs/projection.md: measured).
+PROJECTION_SPACES = {'z': (), 'feat4': ('init', ), 'feat8': ('init', 'feat_8')}
 
 
 class Projection(NamedTuple):
     """What :func:`project` found for one image of R x R pixels."""
-    latent: Tensor  # (nz,)
+    latent: Tensor  # (nz,) optimised in space 'z'; else the start's (its features replaced)
     injection_noise: List[Tensor]  # one (1, 1, H, W) per noise layer, as the generator takes
     noise_seed: int  # the seed whose injection noise it started from (kept without optimising)
     image: Tensor  # (C, R, R) the projection in [-1, 1], C channels as the generator's
@@ -42,6 +48,8 @@ class Projection(NamedTuple):
     frame_steps: List[int]
     losses: List[float]  # the objective at steps 0 .. num_steps
     distance: str  # what the objective measured, in words
+    space: str  # of PROJECTION_SPACES
+    features: List[Tensor]  # (C, H, W) per module of PROJECTION_SPACES[space] (none for 'z')
 
 
 def load_image(path: str, size: int, mode: str = 'crop', img_channels: int = 3) -> Tensor:
@@ -101,14 +109,58 @@ def learning_rate_ramp(step: int, num_steps: int) -> float:
     return down * min(1.0, progress / LR_RAMPUP)
 
 
+@contextmanager
+def _forward_hooks(generator: nn.Module, space: str, hooks: Sequence[Callable]) -> Iterator[None]:
+    """Within: ``hooks[i]`` is a forward hook of the module ``PROJECTION_SPACES[space][i]``."""
+    handles = [getattr(generator, name).register_forward_hook(hook)
+               for name, hook in zip(PROJECTION_SPACES[space], hooks)]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def replaced_features(generator: nn.Module, space: str,
+                      features: Sequence[Tensor]) -> Iterator[None]:
+    """A context in which ``generator``'s modules of ``space`` (:data:`PROJECTION_SPACES`)
+    output ``features``, one (N, C, H, W) per module, N the batch of the call, instead of
+    their own: the generator runs from them (its latent no longer matters there)."""
+    names = PROJECTION_SPACES[check_choice(space, 'space', PROJECTION_SPACES)]
+    if len(features) != len(names):
+        raise ValueError(f'space {space!r} takes {len(names)} feature maps (the outputs of '
+                         f'{names}), got {len(features)}')
+    return _forward_hooks(generator, space,
+                          [lambda module, inputs, output, feature=feature: feature
+                           for feature in features])
+
+
+def space_features(generator: nn.Module, space: str, latent: Tensor,
+                   injection_noise: Sequence[Tensor]) -> List[Tensor]:
+    """The features of ``space`` that ``generator`` makes of ``latent`` (N, nz) and
+    ``injection_noise``: one (N, C, H, W) per module of ``PROJECTION_SPACES[space]``."""
+    captured = []
+    names = PROJECTION_SPACES[check_choice(space, 'space', PROJECTION_SPACES)]
+    if not names:  # 'z': no features, no pass
+        return captured
+    with _forward_hooks(generator, space, [lambda module, inputs, output:
+                                           captured.append(output)] * len(names)):
+        generator(latent, injection_noise=injection_noise)
+    return captured
+
+
 def project(model: nn.Module, image: Tensor, num_steps: int = DEFAULT_STEPS,
             lr: float = DEFAULT_LR, *,
-            optimize_noise: bool = True, lpips: str = 'auto', lpips_weight: float = 1.0,
+            space: str = 'z', optimize_noise: bool = True, lpips: str = 'auto',
+            lpips_weight: float = 1.0,
             num_candidates: int = DEFAULT_CANDIDATES, seed: int = 0, frame_every: int = 20,
             sample_model: str = 'ema', batch_size: int = 8) -> Projection:
-    """Find the latent (and with ``optimize_noise`` the injection noise) with which the
-    generator reproduces ``image``, (C, R, R) or (1, C, R, R) in [-1, 1] at its size R and
-    channels C (:func:`load_image` reads a file so).
+    """Find the latent or early features (``space``; and with ``optimize_noise`` the
+    injection noise) with which the generator reproduces ``image``, (C, R, R) or
+    (1, C, R, R) in [-1, 1] at its size R and channels C (:func:`load_image` reads a file so).
+
+    ``space`` (:data:`PROJECTION_SPACES`): what is optimised, the latent (``'z'``) or, from
+    the start's values, the early feature maps that :func:`replaced_features` puts in.
 
     Starts from the best of the seeded samples ``seed .. seed + num_candidates - 1`` under
     the objective (:func:`projection_objective` of ``lpips``, ``lpips_weight``), then takes
@@ -129,6 +181,7 @@ def project(model: nn.Module, image: Tensor, num_steps: int = DEFAULT_STEPS,
     check_int(num_steps, 'num_steps', minimum=0)
     lr = check_number(lr, 'lr', 0, finite=True)
     check_int(frame_every, 'frame_every', minimum=1)
+    check_choice(space, 'space', PROJECTION_SPACES)
     objective, described = projection_objective(lpips, lpips_weight, device)
     seeds = list(range(seed, seed + check_int(num_candidates, 'num_candidates', minimum=1)))
     with torch.no_grad():
@@ -137,55 +190,70 @@ def project(model: nn.Module, image: Tensor, num_steps: int = DEFAULT_STEPS,
         scores = torch.cat([objective(part, target.expand_as(part))
                             for part in candidates.split(batch_size)])
     noise_seed = seeds[int(scores.argmin())]
-    latent = seeded_noise([noise_seed], generator.nz).to(device).requires_grad_()
+    latent = seeded_noise([noise_seed], generator.nz).to(device).requires_grad_(space == 'z')
     noise = [n.to(device).requires_grad_(optimize_noise)
              for n in seeded_injection_noise(generator, [noise_seed])]
-    variables = [latent] + (noise if optimize_noise else [])
+    with torch.no_grad():
+        features = [f.requires_grad_() for f in space_features(generator, space, latent, noise)]
+    variables = ([latent] if space == 'z' else features) + (noise if optimize_noise else [])
     optimizer = torch.optim.Adam(variables, lr=lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_ramp(step, num_steps))
     frames, frame_steps, losses = [], [], []
-    for step in range(num_steps + 1):
-        reconstruction = generator(latent, injection_noise=noise)
-        loss = objective(reconstruction, target).sum()
-        losses.append(loss.item())
-        if step % frame_every == 0 or step == num_steps:
-            frames.append(reconstruction.detach().cpu())
-            frame_steps.append(step)
-        if step == num_steps:
-            break
-        # autograd.grad: no gradient for the generator's weights is computed or stored
-        for variable, grad in zip(variables, torch.autograd.grad(loss, variables)):
-            variable.grad = grad
-        optimizer.step()
-        schedule.step()
-        if optimize_noise:
-            with torch.no_grad():
-                for layer in noise:
-                    layer.sub_(layer.mean()).div_(layer.std())
+    with replaced_features(generator, space, features):
+        for step in range(num_steps + 1):
+            reconstruction = generator(latent, injection_noise=noise)
+            loss = objective(reconstruction, target).sum()
+            losses.append(loss.item())
+            if step % frame_every == 0 or step == num_steps:
+                frames.append(reconstruction.detach().cpu())
+                frame_steps.append(step)
+            if step == num_steps:
+                break
+            # autograd.grad: no gradient for the generator's weights is computed or stored;
+            # None (Adam skips it) for noise a replaced feature cuts off ('feat8': 8 px)
+            grads = torch.autograd.grad(loss, variables, allow_unused=True)
+            for variable, grad in zip(variables, grads):
+                variable.grad = grad
+            optimizer.step()
+            schedule.step()
+            if optimize_noise:
+                with torch.no_grad():
+                    for layer in noise:
+                        layer.sub_(layer.mean()).div_(layer.std())
     return Projection(latent.detach().cpu()[0], [n.detach().cpu() for n in noise], noise_seed,
-                      frames[-1][0], torch.cat(frames), frame_steps, losses, described)
+                      frames[-1][0], torch.cat(frames), frame_steps, losses, described, space,
+                      [f.detach().cpu()[0] for f in features])
 
 
 def save_projection(projection: Projection, path: str) -> None:
-    """Write ``latent``, ``injection_noise``, ``noise_seed``, ``losses`` and ``distance`` of
-    ``projection`` (tensors, lists, numbers, a string: ``torch.load(path,
-    weights_only=True)`` reads it)."""
+    """Write ``latent``, ``injection_noise``, ``noise_seed``, ``losses``, ``distance``,
+    ``space`` and ``features`` of ``projection`` (tensors, lists, numbers, strings:
+    ``torch.load(path, weights_only=True)`` reads it)."""
     torch.save({key: getattr(projection, key) for key in
-                ('latent', 'injection_noise', 'noise_seed', 'losses', 'distance')}, path)
+                ('latent', 'injection_noise', 'noise_seed', 'losses', 'distance', 'space',
+                 'features')}, path)
 
 
 @torch.no_grad()
 def projection_interpolation(model: nn.Module, latent: Tensor, injection_noise: List[Tensor],
-                             seed: int, num_steps: int = 8, sample_model: str = 'ema') -> Tensor:
-    """Frames (num_steps, C, R, R) from the image of ``latent`` (nz,) and ``injection_noise``
-    (those of a :class:`Projection`, or of the file :func:`save_projection` wrote) to the
-    sample of ``seed``, both included: the latent and each noise map slerped
-    (:func:`~fastgan_plugin.apis.interpolate_latents`)."""
+                             seed: int, num_steps: int = 8, sample_model: str = 'ema', *,
+                             space: str = 'z', features: Sequence[Tensor] = ()) -> Tensor:
+    """Frames (num_steps, C, R, R) from the image of ``latent`` (nz,), ``injection_noise``
+    and, in a feature ``space``, ``features`` (those of a :class:`Projection`, or of the file
+    :func:`save_projection` wrote) to the sample of ``seed``, both included: the latent and
+    each noise map slerped (:func:`~fastgan_plugin.apis.interpolate_latents`), each feature
+    map linearly to the sample's."""
     generator = select_generator(model, sample_model)
     device = next(model.parameters()).device
-    ends = zip([latent[None]] + list(injection_noise),
-               [seeded_noise([seed], generator.nz)] + seeded_injection_noise(generator, [seed]))
+    ends = [seeded_noise([seed], generator.nz)] + seeded_injection_noise(generator, [seed])
     paths = [interpolate_latents(start.flatten().float(), end.flatten(), num_steps)
-             .view(num_steps, *start.shape[1:]).to(device) for start, end in ends]
-    return generator(paths[0], injection_noise=paths[1:]).cpu()
+             .view(num_steps, *start.shape[1:]).to(device)
+             for start, end in zip([latent[None]] + list(injection_noise), ends)]
+    end_features = space_features(generator, space, ends[0].to(device),
+                                  [end.to(device) for end in ends[1:]])
+    weights = torch.linspace(0, 1, num_steps, device=device).view(-1, 1, 1, 1)
+    feature_paths = [torch.lerp(start[None].float().to(device), end, weights)
+                     for start, end in zip(features, end_features)]
+    with replaced_features(generator, space, feature_paths):
+        return generator(paths[0], injection_noise=paths[1:]).cpu()

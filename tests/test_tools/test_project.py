@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 from fastgan_plugin.apis import init_model, load_image_folder, sample_images, select_generator
+from fastgan_plugin.apis.projection import replaced_features
 from tool_utils.demo_data import make_demo_images
 
 CELL = 256 + 2  # image and padding
@@ -17,14 +18,15 @@ def cell(path, index: int) -> np.ndarray:
         return np.asarray(grid.convert('RGB'))[2:2 + 256, 2 + index * CELL:index * CELL + CELL]
 
 
-def test_outputs(tiny_files, tmp_path, load_tool, monkeypatch, capsys):
+@pytest.mark.parametrize('space', ['z', 'feat8'])
+def test_outputs(tiny_files, tmp_path, load_tool, monkeypatch, capsys, space):
     config, checkpoint = tiny_files
     images = make_demo_images(str(tmp_path / 'data'), 2, size=300)
     out = tmp_path / 'out'
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'no_weights'))
     load_tool('project').main([config, checkpoint, *map(str, images), '--out', str(out),
                                '--steps', '6', '--frame-every', '3', '--mix-seed', '7',
-                               '--mix-steps', '4', '--candidates', '4'])
+                               '--mix-steps', '4', '--candidates', '4', '--space', space])
     stdout = capsys.readouterr().out
     assert ('distance: multi-scale pixel MSE (16 px and up) only: LPIPS needs the VGG16 '
             f'weights at {tmp_path}/no_weights/hub/checkpoints/vgg16-397923af.pth') in stdout
@@ -43,9 +45,11 @@ def test_outputs(tiny_files, tmp_path, load_tool, monkeypatch, capsys):
                                       cell(f'{name}_projection.png', 1))
         saved = torch.load(f'{name}.pt', weights_only=True)
         assert len(saved['losses']) == 7 and saved['losses'][-1] < saved['losses'][0]
-        with torch.no_grad():
-            again = select_generator(model)(saved['latent'][None],
-                                            injection_noise=saved['injection_noise'])
+        assert saved['space'] == space and len(saved['features']) == (space == 'feat8') * 2
+        generator = select_generator(model)
+        with torch.no_grad(), replaced_features(generator, space,
+                                                [f[None] for f in saved['features']]):
+            again = generator(saved['latent'][None], injection_noise=saved['injection_noise'])
         pixels = ((again[0].clamp(-1, 1) + 1) * 127.5).round().permute(1, 2, 0).byte().numpy()
         assert np.abs(pixels.astype(int) - cell(f'{name}_projection.png', 1)).max() <= 1
         # the interpolation starts at the projection and ends at the sample of --mix-seed

@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/projection_margin.py CONFIG CHECKPOINT [--data DIR]
         [--images K] [--seeds S ...] [--num-random N] [--steps N] [--lr LR]
-        [--[no-]optimize-noise] [--candidates N] [--device D]
+        [--space z|feat4|feat8] [--[no-]optimize-noise] [--candidates N] [--device D]
 
 Example:
     python tools/analysis_tools/projection_margin.py work_dirs/demo/config.py \\
@@ -11,8 +11,8 @@ Example:
 For each seed s and each of the first K training images: the RMS pixel distance (64 px, in
 [0, 2]; fastgan_plugin.apis.ImageDistance) to the image of the best of N random samples
 (seeds 100000 + s*N ..), and of the projection (fastgan_plugin.apis.project, candidates
-from seed s*C, pixel objective); a Markdown table, the ratio projection / best-of-N and
-the time per projection.
+from seed s*C, pixel objective, in --space); a Markdown table, the ratio projection /
+best-of-N and the time per projection.
 """
 import argparse
 import sys
@@ -22,7 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from fastgan_plugin.apis import ImageDistance, load_image_folder, project, sample_images
-from fastgan_plugin.apis.projection import DEFAULT_CANDIDATES, DEFAULT_LR, DEFAULT_STEPS
+from fastgan_plugin.apis.projection import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_LR,
+    DEFAULT_STEPS,
+    PROJECTION_SPACES,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/, for tool_utils
 from tool_utils.cli import add_model_arguments, model_from_args, positive_int, run  # noqa
@@ -42,6 +47,8 @@ def parse_args(argv=None):
                         help='N random samples per seed (default: 256)')
     parser.add_argument('--steps', type=int, default=DEFAULT_STEPS, help='default: %(default)s')
     parser.add_argument('--lr', type=float, default=DEFAULT_LR, help='default: %(default)s')
+    parser.add_argument('--space', choices=tuple(PROJECTION_SPACES), default='z',
+                        help='what project optimises (default: z, the latent)')
     parser.add_argument('--optimize-noise', action=argparse.BooleanOptionalAction, default=True,
                         help='default: on')
     parser.add_argument('--candidates', type=positive_int, default=DEFAULT_CANDIDATES,
@@ -63,7 +70,7 @@ def main(argv=None):
         for target, path in list(zip(targets, paths))[:args.images]:
             best = distance.pairwise(randoms, target[None]).min().item()
             start = time.perf_counter()
-            result = project(model, target, args.steps, args.lr, lpips='off',
+            result = project(model, target, args.steps, args.lr, lpips='off', space=args.space,
                              optimize_noise=args.optimize_noise,
                              num_candidates=args.candidates, seed=seed * args.candidates,
                              sample_model=args.sample_model, batch_size=args.batch_size)

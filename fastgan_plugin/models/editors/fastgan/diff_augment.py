@@ -82,8 +82,12 @@ def rand_cutout(x: Tensor, ratio: float = 0.5,
 
 
 #: Ops applied, in order, for each policy name; the colour ops skip an alpha channel.
+#: ``'color'`` is the authors' three colour ops; each is also available alone.
 POLICY_OPS: Dict[str, Tuple[Callable[..., Tensor], ...]] = {
     'color': (rand_brightness, rand_saturation, rand_contrast),
+    'brightness': (rand_brightness, ),
+    'saturation': (rand_saturation, ),
+    'contrast': (rand_contrast, ),
     'translation': (rand_translation, ),
     'cutout': (rand_cutout, ),
 }

@@ -7,14 +7,27 @@ from mmagic.registry import MODELS
 from fastgan_plugin.models.editors.fastgan import DiffAugment
 
 
-def _ref_color(x):
-    """Brightness, saturation, contrast: one U[0, 1) draw per sample each, in that order."""
-    n = x.size(0)
-    x = x + (torch.rand(n, 1, 1, 1, dtype=x.dtype) - 0.5)
+def _draw(x):
+    return torch.rand(x.size(0), 1, 1, 1, dtype=x.dtype)  # one U[0, 1) draw per sample
+
+
+def _ref_brightness(x):
+    return x + (_draw(x) - 0.5)
+
+
+def _ref_saturation(x):
     mean = x.mean(dim=1, keepdim=True)
-    x = (x - mean) * (torch.rand(n, 1, 1, 1, dtype=x.dtype) * 2) + mean
+    return (x - mean) * (_draw(x) * 2) + mean
+
+
+def _ref_contrast(x):
     mean = x.mean(dim=[1, 2, 3], keepdim=True)
-    return (x - mean) * (torch.rand(n, 1, 1, 1, dtype=x.dtype) + 0.5) + mean
+    return (x - mean) * (_draw(x) + 0.5) + mean
+
+
+def _ref_color(x):
+    """Brightness, saturation, contrast, in that order."""
+    return _ref_contrast(_ref_saturation(_ref_brightness(x)))
 
 
 def _ref_translation(x, ratio=0.125):
@@ -65,6 +78,11 @@ def test_registered_and_identity():
     ('translation', [_ref_translation]),
     ('cutout', [_ref_cutout]),
     ('color,translation,cutout', [_ref_color, _ref_translation, _ref_cutout]),
+    ('brightness', [_ref_brightness]),
+    ('saturation', [_ref_saturation]),
+    ('contrast', [_ref_contrast]),
+    # the demo's policy: colour without contrast
+    ('brightness,saturation,translation', [_ref_brightness, _ref_saturation, _ref_translation]),
 ])
 def test_ops_match_reference(policy, reference, size):
     x = _images(h=size[0], w=size[1])
@@ -137,7 +155,8 @@ def test_translation_is_a_zero_padded_shift():
 
 
 def test_invalid_arguments():
-    with pytest.raises(ValueError, match="'colour'.*color, translation, cutout"):
+    valid = 'color, brightness, saturation, contrast, translation, cutout'
+    with pytest.raises(ValueError, match=f"'colour'.*{valid}"):
         DiffAugment('colour,translation')
     with pytest.raises(ValueError, match="unknown DiffAugment policy ''"):
         DiffAugment('color,')
@@ -169,6 +188,9 @@ def test_rgba_colour_ops_leave_alpha_and_geometry_moves_it():
             expected_alpha = op(expected_alpha)
         torch.testing.assert_close(out[:, :3], expected_rgb)
         torch.testing.assert_close(out[:, 3:], expected_alpha)
+    for single in ('brightness', 'saturation', 'contrast'):  # each colour op alone too
+        out = DiffAugment(single)(torch.cat([rgb, alpha], dim=1))
+        assert torch.equal(out[:, 3:], alpha) and not torch.equal(out[:, :3], rgb)
 
 
 def test_grey_colour_ops_act_on_the_one_channel():
