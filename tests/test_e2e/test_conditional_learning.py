@@ -11,7 +11,7 @@ measurements of docs/conditional.md call (the demo config at its own widths).
 Measured, seed 0 (margins x1e3 of horizontal, vertical): 80 iterations 167.5, 180.8 (class
 feature at init std 0.3). With the earlier N(0, 1) class feature: 80 iterations 112.9,
 124.6; 50 iterations 28.2, -6.3; 80 iterations with DiffAugment 'translation' alone (the
-demo's policy since; pinned here to the official one) 52.4, -36.5; identical in repeated
+demo's policy for a while; pinned here to the official one) 52.4, -36.5; identical in repeated
 runs. The mutant's class rows are the same images, so at most one class has a positive margin.
 """
 from pathlib import Path
