@@ -6,12 +6,28 @@ from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 from mmagic.registry import METRICS
 from mmagic.structures import DataSample
+from mmengine.dataset import BaseDataset
 from mmengine.evaluator import BaseMetric
 from mmengine.model import is_model_wrapper
 from torch import nn
 from torch.utils.data import DataLoader
 
 from fastgan_plugin.apis.classes import find_classes
+
+
+def class_subset(dataset: BaseDataset, indices: List[int]) -> BaseDataset:
+    """The images ``indices`` of ``dataset`` as a data set of their own, sharing its
+    pipeline and metainfo (read only here).
+
+    Not ``dataset.get_subset``: MMEngine 0.10's ``_copy_without_annotation`` deep-copies with
+    a ``memo`` dict that is a mutable default argument, kept across calls, so an object whose
+    id was used by a since freed one can be "copied" into that stale object (seen: the
+    pipeline's ``PackInputs`` became an earlier ``FewShotImageDataset``, now and then). A
+    shallow copy cut down with the public in-place ``get_subset_`` copies nothing deep.
+    """
+    subset = copy.copy(dataset)
+    subset.get_subset_(indices)  # assigns new data arrays to the copy; dataset keeps its own
+    return subset
 
 
 class _ClassSampler:
@@ -78,8 +94,8 @@ class PerClassMetric(BaseMetric):
                              'one subfolder per class, and a class-conditional model')
         labels = [int(dataset.get_data_info(i)['gt_label']) for i in range(len(dataset))]
         for label in find_classes(self.names, self.classes):
-            name, subset = self.names[label], dataset.get_subset(
-                [i for i, other in enumerate(labels) if other == label])
+            name, subset = self.names[label], class_subset(
+                dataset, [i for i, other in enumerate(labels) if other == label])
             # mmagic names its real-feature cache by data_root, data_prefix, metainfo and
             # pipeline, all shared by the classes: the class in data_prefix keeps them apart.
             subset.data_prefix = dict(subset.data_prefix, gt_label=label)

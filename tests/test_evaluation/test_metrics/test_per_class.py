@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmagic.evaluation.functional import inception_utils
 from mmagic.registry import DATASETS, METRICS
-from mmengine.dataset import pseudo_collate
+from mmengine.dataset import BaseDataset, pseudo_collate
 from mmengine.registry import init_default_scope
 from PIL import Image, ImageDraw
 from torch import nn
@@ -17,6 +17,7 @@ import fastgan_plugin  # noqa: F401
 from fastgan_plugin.apis import init_model
 from fastgan_plugin.apis.config import load_config
 from fastgan_plugin.evaluation import class_swd
+from fastgan_plugin.evaluation.metrics.per_class import class_subset
 from helpers.feature_extractor import build_torchscript_feature_extractor
 
 REPO = Path(__file__).resolve().parents[3]
@@ -135,3 +136,24 @@ def test_refuses_a_data_set_without_classes(setup, tmp_path):
                              num_classes=None),
                  dict(type='PerClassMetric', metric=dict(type='GeneratorSWD', fake_nums=-1,
                                                          image_shape=(3, 128, 128))))
+
+
+def test_class_subset_copies_nothing_stale(setup):
+    """MMEngine's ``get_subset`` deep-copies through a memo kept across calls, so an object
+    reusing a freed one's id could come back as that stale copy; ``class_subset`` deep-copies
+    nothing. Made deterministic here by planting such a stale entry for the pipeline's last
+    transform in that memo (MMEngine's default argument, read only to show the fault)."""
+    _, dataset_cfg, _ = setup
+    dataset = DATASETS.build(dataset_cfg)
+    pack = dataset.pipeline.transforms[-1]
+    memo = BaseDataset._copy_without_annotation.__defaults__[0]
+    memo[id(pack)] = 'stale'
+    try:
+        assert dataset.get_subset([0]).pipeline.transforms[-1] == 'stale'  # the fault
+        subset = class_subset(dataset, [4, 5, 6])
+    finally:
+        del memo[id(pack)]
+    assert subset.pipeline.transforms[-1] is pack
+    assert [subset.get_data_info(i)['gt_label'] for i in range(3)] == [1, 1, 1]
+    assert len(subset) == 3 and len(dataset) == 8  # the evaluated data set keeps its images
+    assert subset[0]['data_samples'].gt_label.label.item() == 1
