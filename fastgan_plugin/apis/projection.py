@@ -110,10 +110,11 @@ def learning_rate_ramp(step: int, num_steps: int) -> float:
 
 
 @contextmanager
-def _forward_hooks(generator: nn.Module, space: str, hooks: Sequence[Callable]) -> Iterator[None]:
-    """Within: ``hooks[i]`` is a forward hook of the module ``PROJECTION_SPACES[space][i]``."""
+def _forward_hooks(generator: nn.Module, names: Sequence[str],
+                   hooks: Sequence[Callable]) -> Iterator[None]:
+    """Within: ``hooks[i]`` is a forward hook of ``generator``'s module ``names[i]``."""
     handles = [getattr(generator, name).register_forward_hook(hook)
-               for name, hook in zip(PROJECTION_SPACES[space], hooks)]
+               for name, hook in zip(names, hooks)]
     try:
         yield
     finally:
@@ -130,7 +131,7 @@ def replaced_features(generator: nn.Module, space: str,
     if len(features) != len(names):
         raise ValueError(f'space {space!r} takes {len(names)} feature maps (the outputs of '
                          f'{names}), got {len(features)}')
-    return _forward_hooks(generator, space,
+    return _forward_hooks(generator, names,
                           [lambda module, inputs, output, feature=feature: feature
                            for feature in features])
 
@@ -143,7 +144,7 @@ def space_features(generator: nn.Module, space: str, latent: Tensor,
     names = PROJECTION_SPACES[check_choice(space, 'space', PROJECTION_SPACES)]
     if not names:  # 'z': no features, no pass
         return captured
-    with _forward_hooks(generator, space, [lambda module, inputs, output:
+    with _forward_hooks(generator, names, [lambda module, inputs, output:
                                            captured.append(output)] * len(names)):
         generator(latent, injection_noise=injection_noise)
     return captured

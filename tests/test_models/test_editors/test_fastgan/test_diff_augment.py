@@ -81,8 +81,9 @@ def test_registered_and_identity():
     ('brightness', [_ref_brightness]),
     ('saturation', [_ref_saturation]),
     ('contrast', [_ref_contrast]),
-    # the demo's policy: colour without contrast
+    # colour without contrast (demo candidates K, L), and the demo's policy
     ('brightness,saturation,translation', [_ref_brightness, _ref_saturation, _ref_translation]),
+    ('brightness,translation', [_ref_brightness, _ref_translation]),
 ])
 def test_ops_match_reference(policy, reference, size):
     x = _images(h=size[0], w=size[1])
